@@ -1,0 +1,82 @@
+# PressFlow 新闻发布审批流程平台 — developer entry points.
+#
+#   make run     build the venv + front-end assets, migrate/deploy/seed, serve on $PORT (8000)
+#   make test    ruff + pytest (PYTEST_ARGS="-k foo -x" to narrow)
+#   make lint    ruff only;  make typecheck  mypy (engine/)
+#   make assets  npm ci (only when package-lock.json changed) + scripts/build_assets.mjs
+#   make bench   engine throughput floor (bench/engine_floor.py)
+#   make clean   remove .venv, node_modules, webapp/static/vendor, instance/
+#
+# Every target is idempotent: the venv is rebuilt only when pyproject.toml changes,
+# node_modules only when package-lock.json / package.json change, and the asset build
+# skips itself when its inputs are unchanged.
+
+PYTHON ?= python3
+NPM ?= npm
+NODE ?= node
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+VENV := .venv
+VENV_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.pressflow-installed
+VENDOR_DIR := webapp/static/vendor
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+.PHONY: help venv assets run serve init test lint typecheck bench clean
+
+help:
+	@echo "targets: run test lint typecheck assets bench venv clean"
+	@echo "  PORT=$(PORT) PYTHON=$(PYTHON) PYTEST_ARGS='$(PYTEST_ARGS)'"
+
+# --- Python environment -------------------------------------------------------------
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): pyproject.toml
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+# --- Front-end assets ---------------------------------------------------------------
+ifneq ($(wildcard package.json),)
+assets: $(NODE_STAMP)
+	$(NODE) scripts/build_assets.mjs
+
+$(NODE_STAMP): package-lock.json package.json
+	$(NPM) ci --no-audit --no-fund
+	@touch $@
+else
+assets:
+	@echo "no package.json: skipping front-end assets"
+endif
+
+# --- Run ------------------------------------------------------------------------------
+init: $(VENV_STAMP) assets
+	$(VENV)/bin/pressflow init --demo
+
+run: init
+	exec $(VENV)/bin/pressflow serve --port $(PORT)
+
+serve: run
+
+# --- Quality ----------------------------------------------------------------------------
+test: $(VENV_STAMP) assets
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(VENV_STAMP)
+	$(VENV)/bin/ruff check .
+
+typecheck: $(VENV_STAMP)
+	$(VENV)/bin/mypy
+
+bench: $(VENV_STAMP)
+	$(VENV)/bin/python bench/engine_floor.py
+
+# --- Housekeeping -----------------------------------------------------------------------
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR_DIR) instance/ \
+	  .pytest_cache .ruff_cache .mypy_cache test-artifacts *.egg-info

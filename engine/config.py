@@ -1,0 +1,75 @@
+"""Configuration: defaults in code, overrides from ``PRESSFLOW_*`` environment variables.
+
+This is the only module that reads ``os.environ``. Every key is documented here and in the README.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PREFIX = "PRESSFLOW_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting PressFlow reads, with its default."""
+
+    #: SQLAlchemy URL; SQLite (WAL) by default, PostgreSQL for production.
+    database_url: str = field(default_factory=lambda: f"sqlite:///{ROOT / 'instance' / 'pressflow.db'}")
+    #: Signs session cookies and API tokens. Set it in production; a random one is used otherwise.
+    secret_key: str = ""
+    #: Password of every demo user created by ``pressflow init --demo``.
+    demo_password: str = "pressflow-demo"  # noqa: S105 - documented demo default
+    #: Lifetime of an API bearer token, in seconds.
+    token_ttl_seconds: int = 8 * 3600
+    #: Largest attachment accepted, in megabytes.
+    max_upload_mb: int = 20
+    #: Folder with the BPMN/DMN files that ``pressflow init`` deploys.
+    processes_dir: str = str(ROOT / "processes")
+    #: Seconds the worker sleeps between timer passes when nothing is due.
+    worker_poll_seconds: float = 1.0
+    #: Instances advanced per timer pass (each in its own unit of work).
+    timer_batch_size: int = 50
+    #: Seconds a writer waits for SQLite's lock before the action is reported as a conflict.
+    sqlite_busy_timeout: float = 30.0
+    #: Port ``pressflow serve`` listens on (``PORT`` is honoured too, for ``make run``).
+    port: int = 8000
+    #: gunicorn workers started by ``pressflow serve``.
+    web_workers: int = 2
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Build settings from the environment, converting each value to its field's type."""
+        env = dict(os.environ if environ is None else environ)
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(PREFIX + f.name.upper())
+            if f.name == "port" and raw is None:
+                raw = env.get("PORT")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _convert(f.type, raw, f.name)
+        settings = cls(**values)  # type: ignore[arg-type]
+        if not settings.secret_key:
+            settings = _with_secret(settings)
+        return settings
+
+
+def _convert(type_name: object, raw: str, name: str) -> object:
+    try:
+        if type_name == "int":
+            return int(raw)
+        if type_name == "float":
+            return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{PREFIX}{name.upper()} must be a number, got {raw!r}") from exc
+    return raw
+
+
+def _with_secret(settings: Settings) -> Settings:
+    # A random key keeps a development server safe; tokens then die with the process, which is the point.
+    return Settings(**{**settings.__dict__, "secret_key": secrets.token_hex(32)})

@@ -1,0 +1,98 @@
+"""Deploy BPMN/DMN files as immutable process versions."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from engine.errors import ModelError
+from engine.models import ProcessVersion
+from engine.runtime import ParsedModel, ProcessRuntime
+from engine.validation import model_problems
+
+
+@dataclass(frozen=True)
+class Deployment:
+    version: ProcessVersion
+    created: bool
+
+
+def latest_version(session: Session, process_key: str) -> ProcessVersion | None:
+    """Return the newest deployed version of a process."""
+    return session.scalar(
+        select(ProcessVersion).where(ProcessVersion.process_key == process_key)
+        .order_by(ProcessVersion.version.desc()).limit(1)
+    )
+
+
+def latest_versions(session: Session) -> list[ProcessVersion]:
+    """Return the newest version of every deployed process."""
+    newest = (
+        select(ProcessVersion.process_key, func.max(ProcessVersion.version).label("v"))
+        .group_by(ProcessVersion.process_key).subquery()
+    )
+    return list(session.scalars(
+        select(ProcessVersion).join(
+            newest, (ProcessVersion.process_key == newest.c.process_key) & (ProcessVersion.version == newest.c.v)
+        ).order_by(ProcessVersion.process_key)
+    ))
+
+
+def model_of(runtime: ProcessRuntime, version: ProcessVersion) -> ParsedModel:
+    """Return the parsed (cached) model of a version."""
+    return runtime.model_for(version.id, version.bpmn_xml, version.dmn_xml)
+
+
+def deploy(
+    session: Session, runtime: ProcessRuntime, bpmn_xml: str, dmn_xmls: list[str], deployed_by: str, note: str = ""
+) -> Deployment:
+    """Validate and store a new version unless the newest one has the same content. Commits."""
+    model = runtime.parse(bpmn_xml, dmn_xmls)
+    problems = model_problems(model, bpmn_xml)
+    if problems:
+        raise ModelError("流程模型未通过校验", problems)
+    digest = _content_hash(bpmn_xml, dmn_xmls)
+    latest = latest_version(session, model.process_key)
+    if latest is not None and latest.content_hash == digest:
+        return Deployment(latest, created=False)
+    version = ProcessVersion(
+        process_key=model.process_key, name=model.name, version=(latest.version + 1) if latest else 1,
+        bpmn_xml=bpmn_xml, dmn_xml=list(dmn_xmls), content_hash=digest, deployed_by=deployed_by, note=note,
+    )
+    session.add(version)
+    try:
+        session.commit()
+    except IntegrityError:
+        # Another process deployed the same version number first (two containers starting together).
+        session.rollback()
+        return deploy(session, runtime, bpmn_xml, dmn_xmls, deployed_by, note)
+    return Deployment(version, created=True)
+
+
+def deploy_files(
+    session: Session, runtime: ProcessRuntime, paths: list[Path], deployed_by: str, note: str = ""
+) -> list[Deployment]:
+    """Deploy every BPMN file given, each with every DMN file given."""
+    bpmn = [p for p in paths if p.suffix == ".bpmn"]
+    dmn = [p.read_text(encoding="utf-8") for p in paths if p.suffix == ".dmn"]
+    if not bpmn:
+        raise ModelError("未提供 .bpmn 文件")
+    return [deploy(session, runtime, p.read_text(encoding="utf-8"), dmn, deployed_by, note) for p in bpmn]
+
+
+def deploy_directory(session: Session, runtime: ProcessRuntime, directory: Path, deployed_by: str) -> list[Deployment]:
+    """Deploy the processes folder: each BPMN file with the folder's DMN files."""
+    paths = sorted(directory.glob("*.bpmn")) + sorted(directory.glob("*.dmn"))
+    return deploy_files(session, runtime, paths, deployed_by, note="pressflow init")
+
+
+def _content_hash(bpmn_xml: str, dmn_xmls: list[str]) -> str:
+    digest = hashlib.sha256(bpmn_xml.encode("utf-8"))
+    for dmn in dmn_xmls:
+        digest.update(b"\0" + dmn.encode("utf-8"))
+    return digest.hexdigest()

@@ -1,0 +1,76 @@
+"""PressFlow web application: the app factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+
+from engine import clock
+from engine.config import Settings
+from engine.runtime import ProcessRuntime
+from webapp.extensions import db, migrate
+
+MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure the application; ``config`` overrides settings (tests pass a database URL)."""
+    settings = Settings.from_env()
+    app = Flask(__name__, instance_path=str(Path(settings.database_url.removeprefix("sqlite:///")).parent)
+                if settings.database_url.startswith("sqlite:///") else None)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
+        JSON_AS_ASCII=False,
+        PRESSFLOW=settings,
+    )
+    app.config.update(config or {})
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    _prepare_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    with app.app_context():
+        _tune_database(db.engine, settings)
+    clock.install_spiff_clock()
+    app.extensions["pressflow_runtime"] = ProcessRuntime()
+    _register_blueprints(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from webapp.api import bp as api_bp
+    from webapp.errors import register_error_handlers
+    from webapp.site import bp as site_bp
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(site_bp)
+    register_error_handlers(app)
+
+
+def _prepare_sqlite_folder(url: str) -> None:
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _tune_database(engine: Any, settings: Settings) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, decide when transactions begin, so BEGIN IMMEDIATE below is honoured.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout * 1000)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # One writer at a time: a unit of work takes the write lock when it starts, not half-way through.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,61 @@
+"""Turn engine rows into the API's JSON shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import clock
+from engine.models import Attachment, AuditEntry, HumanTask, Instance
+from webapp.api import schemas
+
+
+def task_dict(task: HumanTask) -> dict[str, Any]:
+    """Describe a task row."""
+    return {
+        "id": task.id, "instance_id": task.instance_id, "instance_title": task.instance.title, "name": task.name,
+        "bpmn_id": task.bpmn_id, "form": task.form_key, "candidate_roles": task.candidate_roles,
+        "unit": task.unit.code, "assignee": task.assignee, "created_at": task.created_at, "due_at": task.due_at,
+        "due_provisional": task.due_provisional,
+        "overdue": task.is_open and task.due_at is not None and task.due_at < clock.now(),
+        "completed_at": task.completed_at, "completed_by": task.completed_by,
+    }
+
+
+def instance_dict(session: Session, instance: Instance) -> dict[str, Any]:
+    """Describe an instance with its open tasks and current data."""
+    tasks = session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.completed_at.is_(None))
+        .order_by(HumanTask.created_at, HumanTask.bpmn_id)
+    )
+    return {
+        "id": instance.id, "process": instance.process_key, "version": instance.version.version,
+        "status": instance.status, "title": instance.title, "unit": instance.unit.code,
+        "started_by": instance.started_by, "started_at": instance.started_at, "ended_at": instance.ended_at,
+        "outcome": instance.outcome, "next_timer_at": instance.next_timer_at, "incident": instance.incident,
+        "tasks": [task_dict(t) for t in tasks], "data": instance.data or {},
+    }
+
+
+def history_dict(entry: AuditEntry) -> dict[str, Any]:
+    """Describe one audit row."""
+    return {
+        "at": entry.at, "actor": entry.actor, "action": entry.action, "task": entry.task_name,
+        "bpmn_id": entry.bpmn_id, "comment": entry.comment, "data": entry.data_changed,
+    }
+
+
+def attachment_dict(attachment: Attachment) -> dict[str, Any]:
+    """Describe an attachment (without its content)."""
+    return {
+        "id": attachment.id, "instance_id": attachment.instance_id, "kind": attachment.kind,
+        "filename": attachment.filename, "content_type": attachment.content_type, "size": attachment.size,
+        "sha256": attachment.sha256, "uploaded_by": attachment.uploaded_by, "uploaded_at": attachment.uploaded_at,
+    }
+
+
+def dump(schema: type[schemas.Schema], value: Any, many: bool = False) -> Any:
+    """Serialize through the contract schema so the API never drifts from its OpenAPI description."""
+    return schema(many=many).dump(value)

@@ -1,0 +1,161 @@
+"""The API contract as marshmallow schemas: request bodies, query strings and responses (OpenAPI comes from here)."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+STATUSES = ("running", "waiting", "completed", "suspended", "terminated", "error")
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class TokenRequest(StrictSchema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class TokenResponse(Schema):
+    token = fields.String()
+    expires_at = fields.DateTime()
+
+
+class Grant(Schema):
+    role = fields.String()
+    unit = fields.String()
+
+
+class Me(Schema):
+    username = fields.String()
+    display_name = fields.String()
+    grants = fields.List(fields.Nested(Grant))
+
+
+class ProcessOut(Schema):
+    key = fields.String()
+    name = fields.String()
+    version = fields.Integer()
+
+
+class StartRequest(StrictSchema):
+    process = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    unit = fields.String(validate=validate.Length(min=1, max=40), metadata={"description": "发起单位（可选）"})
+
+
+class TaskOut(Schema):
+    id = fields.String()
+    instance_id = fields.Integer()
+    instance_title = fields.String()
+    name = fields.String()
+    bpmn_id = fields.String()
+    form = fields.String()
+    candidate_roles = fields.List(fields.String())
+    unit = fields.String()
+    assignee = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    due_at = fields.DateTime(allow_none=True)
+    due_provisional = fields.Boolean()
+    overdue = fields.Boolean()
+    completed_at = fields.DateTime(allow_none=True)
+    completed_by = fields.String(allow_none=True)
+
+
+class FormFieldOut(Schema):
+    name = fields.String()
+    type = fields.String()
+    label = fields.String()
+    required = fields.Boolean()
+    choices = fields.List(fields.Dict(), allow_none=True)
+    help = fields.String(allow_none=True)
+
+
+class TaskDetailOut(TaskOut):
+    form_schema = fields.List(fields.Nested(FormFieldOut))
+    data = fields.Dict()
+
+
+class InstanceOut(Schema):
+    id = fields.Integer()
+    process = fields.String()
+    version = fields.Integer()
+    status = fields.String()
+    title = fields.String()
+    unit = fields.String()
+    started_by = fields.String()
+    started_at = fields.DateTime()
+    ended_at = fields.DateTime(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    next_timer_at = fields.DateTime(allow_none=True)
+    incident = fields.Dict(allow_none=True)
+    tasks = fields.List(fields.Nested(TaskOut))
+    data = fields.Dict()
+
+
+class InstancePage(Schema):
+    items = fields.List(fields.Nested(InstanceOut))
+    total = fields.Integer()
+    page = fields.Integer()
+
+
+class InstanceQuery(StrictSchema):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    unit = fields.String(validate=validate.Length(max=40))
+    process = fields.String(validate=validate.Length(max=100))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class TaskQuery(StrictSchema):
+    scope = fields.String(validate=validate.OneOf(("mine", "group")))
+
+
+class CompleteRequest(StrictSchema):
+    data = fields.Dict(required=True)
+
+
+class HistoryOut(Schema):
+    at = fields.DateTime()
+    actor = fields.String()
+    action = fields.String()
+    task = fields.String(allow_none=True)
+    bpmn_id = fields.String(allow_none=True)
+    comment = fields.String(allow_none=True)
+    data = fields.Dict(allow_none=True)
+
+
+class AttachmentOut(Schema):
+    id = fields.Integer()
+    instance_id = fields.Integer()
+    kind = fields.String()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    uploaded_by = fields.String()
+    uploaded_at = fields.DateTime()
+
+
+class AttachmentForm(StrictSchema):
+    kind = fields.String(required=True)
+
+
+class AddWorkdaysQuery(StrictSchema):
+    start = fields.Date(required=True, format="%Y-%m-%d")
+    days = fields.Integer(required=True, validate=validate.Range(min=0, max=366))
+
+
+class AddWorkdaysOut(Schema):
+    date = fields.Date()
+    provisional = fields.Boolean()
+
+
+class ErrorBody(Schema):
+    code = fields.String()
+    message = fields.String()
+    fields = fields.Dict()
+
+
+class ErrorOut(Schema):
+    error = fields.Nested(ErrorBody)

@@ -1,0 +1,42 @@
+"""API bearer tokens: signed, self-contained, expiring; valid on every host that shares the secret key."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash
+
+from engine import clock
+from engine.models import User
+
+SALT = "pressflow-api-token"
+
+
+def issue_token(secret: str, user: User, ttl_seconds: int) -> tuple[str, dt.datetime]:
+    """Sign a token for the user; return it with its expiry (UTC)."""
+    expires_at = clock.now() + dt.timedelta(seconds=ttl_seconds)
+    token = URLSafeSerializer(secret, salt=SALT).dumps({"u": user.username, "exp": int(expires_at.timestamp())})
+    return token, expires_at
+
+
+def user_from_token(session: Session, secret: str, token: str) -> User | None:
+    """Return the active user a valid, unexpired token names, or None."""
+    try:
+        payload = URLSafeSerializer(secret, salt=SALT).loads(token)
+    except BadSignature:
+        return None
+    if not isinstance(payload, dict) or payload.get("exp", 0) < clock.now().timestamp():
+        return None
+    user = session.scalar(select(User).where(User.username == payload.get("u")))
+    return user if user is not None and user.active else None
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """Return the active user with these credentials, or None."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+        return None
+    return user

@@ -1,0 +1,201 @@
+"""API routes: parse and validate, call one engine function, serialize."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, g, jsonify, request, send_file
+from marshmallow import Schema, ValidationError
+from sqlalchemy import func, select
+
+import forms
+from engine import applications, attachments
+from engine.access import can_act, require_visible, task_visibility_filter, visible_instances
+from engine.calendar_store import load_calendar
+from engine.deploy import latest_versions, model_of
+from engine.errors import InvalidInput, NotFound
+from engine.models import AuditEntry, HumanTask, Instance, Unit
+from webapp.api import bp, schemas
+from webapp.api.openapi import build_spec
+from webapp.api.present import attachment_dict, dump, history_dict, instance_dict, task_dict
+from webapp.api.tokens import authenticate, issue_token
+from webapp.errors import BadRequest, Unauthorized
+from webapp.extensions import db
+
+
+def _runtime() -> Any:
+    return current_app.extensions["pressflow_runtime"]
+
+
+def _load(schema: type[Schema], data: Any) -> dict[str, Any]:
+    try:
+        return schema().load(data)
+    except ValidationError as exc:
+        raise InvalidInput("请求参数有误", fields=exc.normalized_messages()) from exc
+
+
+def _body(schema: type[Schema]) -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest("请求体须为 JSON 对象（Content-Type: application/json）")
+    return _load(schema, data)
+
+
+@bp.post("/auth/token")
+def issue_token_view() -> Response:
+    creds = _body(schemas.TokenRequest)
+    user = authenticate(db.session, creds["username"], creds["password"])
+    if user is None:
+        raise Unauthorized("用户名或密码错误")
+    token, expires_at = issue_token(current_app.config["SECRET_KEY"], user,
+                                    current_app.config["PRESSFLOW"].token_ttl_seconds)
+    return jsonify(dump(schemas.TokenResponse, {"token": token, "expires_at": expires_at}))
+
+
+bp.add_url_rule("/auth/token", endpoint="issue_token", view_func=issue_token_view, methods=["POST"])
+
+
+@bp.get("/me")
+def me() -> Response:
+    grants = [{"role": gr.role, "unit": gr.unit.code} for gr in g.user.grants]
+    return jsonify(dump(schemas.Me, {"username": g.user.username, "display_name": g.user.display_name,
+                                     "grants": grants}))
+
+
+@bp.get("/processes")
+def processes() -> Response:
+    versions = latest_versions(db.session)
+    return jsonify(dump(schemas.ProcessOut, [{"key": v.process_key, "name": v.name, "version": v.version}
+                                             for v in versions], many=True))
+
+
+@bp.post("/instances")
+def start_instance() -> tuple[Response, int]:
+    body = _body(schemas.StartRequest)
+    instance = applications.start_application(db.session, _runtime(), g.user, body["process"], body.get("unit"))
+    return jsonify(dump(schemas.InstanceOut, instance_dict(db.session, instance))), 201
+
+
+@bp.get("/instances")
+def list_instances() -> Response:
+    args = _load(schemas.InstanceQuery, request.args.to_dict())
+    query = visible_instances(g.user, select(Instance))
+    if "status" in args:
+        query = query.where(Instance.status == args["status"])
+    if "process" in args:
+        query = query.where(Instance.process_key == args["process"])
+    if "unit" in args:
+        query = query.join(Unit, Instance.unit_id == Unit.id).where(Unit.code == args["unit"])
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page, per_page = args["page"], args["per_page"]
+    rows = db.session.scalars(query.order_by(Instance.id.desc()).offset((page - 1) * per_page).limit(per_page))
+    items = [instance_dict(db.session, i) for i in rows]
+    return jsonify(dump(schemas.InstancePage, {"items": items, "total": total, "page": page}))
+
+
+@bp.get("/instances/<int:instance_id>")
+def get_instance(instance_id: int) -> Response:
+    instance = require_visible(g.user, db.session.get(Instance, instance_id))
+    return jsonify(dump(schemas.InstanceOut, instance_dict(db.session, instance)))
+
+
+@bp.get("/instances/<int:instance_id>/history")
+def instance_history(instance_id: int) -> Response:
+    require_visible(g.user, db.session.get(Instance, instance_id))
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.instance_id == instance_id).order_by(AuditEntry.at, AuditEntry.id)
+    )
+    return jsonify(dump(schemas.HistoryOut, [history_dict(e) for e in entries], many=True))
+
+
+@bp.post("/instances/<int:instance_id>/attachments")
+def upload_attachment(instance_id: int) -> tuple[Response, int]:
+    form = _load(schemas.AttachmentForm, request.form.to_dict())
+    file = request.files.get("file")
+    if file is None:
+        raise InvalidInput("缺少文件", fields={"file": ["请选择要上传的文件（multipart 字段 file）"]})
+    upload = attachments.Upload(filename=file.filename or "", kind=form["kind"], content=file.read())
+    attachment = attachments.add_attachment(db.session, g.user, instance_id, upload,
+                                            current_app.config["MAX_CONTENT_LENGTH"])
+    return jsonify(dump(schemas.AttachmentOut, attachment_dict(attachment))), 201
+
+
+@bp.get("/instances/<int:instance_id>/attachments")
+def list_attachments(instance_id: int) -> Response:
+    items = attachments.list_attachments(db.session, g.user, instance_id)
+    return jsonify(dump(schemas.AttachmentOut, [attachment_dict(a) for a in items], many=True))
+
+
+@bp.get("/instances/<int:instance_id>/attachments/<int:attachment_id>")
+def download_attachment(instance_id: int, attachment_id: int) -> Response:
+    attachment = attachments.get_attachment(db.session, g.user, instance_id, attachment_id)
+    import io
+
+    return send_file(io.BytesIO(attachment.content), mimetype=attachment.content_type, as_attachment=True,
+                     download_name=attachment.filename)
+
+
+@bp.get("/tasks")
+def list_tasks() -> Response:
+    scope = _load(schemas.TaskQuery, request.args.to_dict()).get("scope")
+    rows = db.session.scalars(
+        select(HumanTask).where(HumanTask.completed_at.is_(None), task_visibility_filter(g.user))
+        .order_by(HumanTask.due_at, HumanTask.created_at)
+    )
+    mine = [t for t in rows if can_act(g.user, t)]
+    if scope == "mine":
+        mine = [t for t in mine if t.assignee == g.user.username]
+    elif scope == "group":
+        mine = [t for t in mine if t.assignee is None]
+    return jsonify(dump(schemas.TaskOut, [task_dict(t) for t in mine], many=True))
+
+
+@bp.get("/tasks/<task_id>")
+def get_task(task_id: str) -> Response:
+    task = db.session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound("任务不存在或无权查看")
+    require_visible(g.user, task.instance)
+    detail = task_dict(task) | {"form_schema": forms.describe_form(task.form_key), "data": _prefill(task)}
+    return jsonify(dump(schemas.TaskDetailOut, detail))
+
+
+def _prefill(task: HumanTask) -> dict[str, Any]:
+    if not task.is_open:
+        return {}
+    runtime = _runtime()
+    workflow = runtime.load(model_of(runtime, task.instance.version), task.instance.state, load_calendar(db.session))
+    spiff_task = runtime.task(workflow, task.id)
+    names = {f["name"] for f in forms.describe_form(task.form_key)}
+    return {k: v for k, v in (spiff_task.data if spiff_task else {}).items() if k in names}
+
+
+@bp.post("/tasks/<task_id>/claim")
+def claim_task(task_id: str) -> Response:
+    task = applications.claim_task(db.session, _runtime(), g.user, task_id)
+    return jsonify(dump(schemas.TaskOut, task_dict(task)))
+
+
+@bp.post("/tasks/<task_id>/release")
+def release_task(task_id: str) -> Response:
+    task = applications.release_task(db.session, _runtime(), g.user, task_id)
+    return jsonify(dump(schemas.TaskOut, task_dict(task)))
+
+
+@bp.post("/tasks/<task_id>/complete")
+def complete_task(task_id: str) -> Response:
+    body = _body(schemas.CompleteRequest)
+    instance = applications.complete_task(db.session, _runtime(), g.user, task_id, body["data"])
+    return jsonify(dump(schemas.InstanceOut, instance_dict(db.session, instance)))
+
+
+@bp.get("/calendar/add-workdays")
+def add_workdays() -> Response:
+    args = _load(schemas.AddWorkdaysQuery, request.args.to_dict())
+    result = load_calendar(db.session).add_workdays(args["start"], args["days"])
+    return jsonify(dump(schemas.AddWorkdaysOut, {"date": result.date, "provisional": result.provisional}))
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(build_spec())

@@ -1,0 +1,68 @@
+"""Map domain and HTTP errors to JSON ``{"error": {code, message, fields?}}`` for the API, HTML elsewhere."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import Conflict, Forbidden, InvalidInput, ModelError, NotFound, PressflowError
+
+log = logging.getLogger(__name__)
+
+STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidInput: 422, ModelError: 422}
+HTTP_MESSAGES = {
+    400: "请求格式错误", 401: "请先登录或提供有效的访问令牌", 403: "无权执行此操作", 404: "资源不存在或无权查看",
+    405: "不支持此请求方法", 409: "冲突：已被他人处理或已变更", 413: "上传内容超过大小限制", 415: "不支持的内容类型",
+    422: "提交的内容未通过校验", 500: "服务器内部错误",
+}
+
+
+class BadRequest(PressflowError):
+    """Malformed request (not JSON, wrong shape)."""
+
+    code = "bad_request"
+
+
+class Unauthorized(PressflowError):
+    code = "unauthorized"
+
+
+STATUS[BadRequest] = 400
+STATUS[Unauthorized] = 401
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None) -> tuple[Response, int] | str:
+    """Render an error as JSON for API clients, as a page for people."""
+    if _wants_json():
+        body: dict = {"code": code, "message": message}
+        if fields:
+            body["fields"] = fields
+        return jsonify(error=body), status
+    return render_template("error.html", status=status, message=message, fields=fields or {}), status
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz" or not request.accept_mimetypes.accept_html
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install the handlers that turn every error into a clear response, never a bare 500."""
+
+    @app.errorhandler(PressflowError)
+    def _domain(exc: PressflowError):  # type: ignore[no-untyped-def]
+        fields = exc.fields
+        if isinstance(exc, ModelError) and exc.problems:
+            fields = {"problems": exc.problems}  # type: ignore[dict-item]
+        return error_response(STATUS.get(type(exc), 400), exc.code, exc.message, fields)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+        status = exc.code or 500
+        return error_response(status, exc.name.lower().replace(" ", "_"), HTTP_MESSAGES.get(status, exc.name))
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal", HTTP_MESSAGES[500])

@@ -1,0 +1,11 @@
+"""Flask extensions, created unbound and bound in :func:`webapp.create_app`."""
+
+from __future__ import annotations
+
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+
+from engine.models import Base
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
