@@ -20,7 +20,7 @@ class Settings:
 
     #: SQLAlchemy URL; SQLite (WAL) by default, PostgreSQL for production.
     database_url: str = field(default_factory=lambda: f"sqlite:///{ROOT / 'instance' / 'pressflow.db'}")
-    #: Signs session cookies and API tokens. Set it in production; a random one is used otherwise.
+    #: Signs session cookies and API tokens. Unset: a random key kept in ``instance/secret_key``.
     secret_key: str = ""
     #: Password of every demo user created by ``pressflow init --demo``.
     demo_password: str = "pressflow-demo"  # noqa: S105 - documented demo default
@@ -71,5 +71,18 @@ def _convert(type_name: object, raw: str, name: str) -> object:
 
 
 def _with_secret(settings: Settings) -> Settings:
-    # A random key keeps a development server safe; tokens then die with the process, which is the point.
-    return Settings(**{**settings.__dict__, "secret_key": secrets.token_hex(32)})
+    # Every gunicorn worker and the CLI must sign with the same key, so an unset key is generated once and
+    # kept beside the database (mode 0600). Hosts that scale out share PRESSFLOW_SECRET_KEY instead.
+    path = ROOT / "instance" / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_text(encoding="ascii").strip()
+    else:
+        key = secrets.token_hex(32)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(key)
+    if not key:  # a concurrent creator has not written yet, or the file was emptied: never sign with ""
+        key = secrets.token_hex(32)
+    return Settings(**{**settings.__dict__, "secret_key": key})

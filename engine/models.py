@@ -22,7 +22,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
 
 from engine import clock
 
@@ -47,7 +47,8 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dt.datetime: UTCDateTime, dict[str, Any]: JSON}
+    # On the registry, not the class: Flask-SQLAlchemy subclasses Base and refuses a per-class map.
+    registry = registry(type_annotation_map={dt.datetime: UTCDateTime, dict[str, Any]: JSON})
 
 
 # --- organisation -----------------------------------------------------------------------------

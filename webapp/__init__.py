@@ -49,6 +49,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(site_bp)
     register_error_handlers(app)
+    app.add_template_filter(_shanghai, "shanghai")
+
+
+def _shanghai(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Show a stored UTC time in Beijing time."""
+    from engine.workcalendar import SHANGHAI
+
+    return value.astimezone(SHANGHAI).strftime(fmt) if value is not None else ""
 
 
 def _prepare_sqlite_folder(url: str) -> None:

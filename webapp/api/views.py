@@ -41,7 +41,7 @@ def _body(schema: type[Schema]) -> dict[str, Any]:
     return _load(schema, data)
 
 
-@bp.post("/auth/token")
+@bp.post("/auth/token", endpoint="issue_token")
 def issue_token_view() -> Response:
     creds = _body(schemas.TokenRequest)
     user = authenticate(db.session, creds["username"], creds["password"])
@@ -50,9 +50,6 @@ def issue_token_view() -> Response:
     token, expires_at = issue_token(current_app.config["SECRET_KEY"], user,
                                     current_app.config["PRESSFLOW"].token_ttl_seconds)
     return jsonify(dump(schemas.TokenResponse, {"token": token, "expires_at": expires_at}))
-
-
-bp.add_url_rule("/auth/token", endpoint="issue_token", view_func=issue_token_view, methods=["POST"])
 
 
 @bp.get("/me")

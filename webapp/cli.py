@@ -1,0 +1,235 @@
+"""The ``pressflow`` command: set-up, serving, timers, deployment, calendar and users (a Flask CLI group)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from engine import clock
+from engine.errors import PressflowError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _create_app() -> Any:
+    from webapp import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(create_app=_create_app, help="PressFlow 新闻发布审批流程平台", add_version_option=False)
+
+
+def _settings() -> Any:
+    return current_app.config["PRESSFLOW"]
+
+
+def _runtime() -> Any:
+    return current_app.extensions["pressflow_runtime"]
+
+
+def _fail(exc: PressflowError) -> None:
+    click.secho(f"错误：{exc.message}", fg="red", err=True)
+    for name, messages in (exc.fields or {}).items():
+        click.secho(f"  {name}: {'; '.join(map(str, messages))}", fg="red", err=True)
+    for problem in getattr(exc, "problems", []) or []:
+        click.secho(f"  [{problem.get('element_id') or '-'}] {problem.get('message')}", fg="red", err=True)
+    raise SystemExit(1)
+
+
+@main.command("init")
+@click.option("--demo", is_flag=True, help="同时创建演示单位和用户")
+@with_appcontext
+def init_command(demo: bool) -> None:
+    """Migrate the database, deploy processes/ and optionally seed the demo organisation (idempotent)."""
+    import flask_migrate
+
+    from engine.deploy import deploy_directory
+    from engine.org import DEMO_USERS, seed_demo
+    from webapp.extensions import db
+
+    flask_migrate.upgrade()
+    try:
+        deployments = deploy_directory(db.session, _runtime(), Path(_settings().processes_dir), "pressflow init")
+    except PressflowError as exc:
+        _fail(exc)
+    for d in deployments:
+        state = "新部署" if d.created else "已是最新"
+        click.echo(f"流程 {d.version.process_key} v{d.version.version}（{d.version.name}）：{state}")
+    if demo:
+        added = seed_demo(db.session, _settings().demo_password)
+        click.echo(f"演示组织就绪（新增用户 {added} 个）。演示账号，密码均为 {_settings().demo_password}：")
+        for username, display_name, grants in DEMO_USERS:
+            roles = ", ".join(f"{role}@{unit}" for role, unit in grants)
+            click.echo(f"  {username:<17} {display_name}  [{roles}]")
+
+
+@main.command("serve")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="端口（默认 $PORT 或 8000）")
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="gunicorn 进程数")
+@with_appcontext
+def serve_command(port: int | None, host: str, workers: int | None) -> None:
+    """Serve the web application with gunicorn."""
+    settings = _settings()
+    gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).parent / "gunicorn")
+    bind = f"{host}:{port or settings.port}"
+    click.echo(f"PressFlow 在 http://{bind} 提供服务（Ctrl+C 停止）")
+    os.execv(gunicorn, [gunicorn, "--bind", bind, "--workers", str(workers or settings.web_workers),
+                        "--chdir", str(ROOT), "--access-logfile", "-", "webapp.wsgi:app"])
+
+
+@main.command("run-timers")
+@click.option("--now", "now_text", default=None, metavar="ISO",
+              help="以此时刻为当前时间（ISO 8601，无时区按北京时间），用于测试与补跑")
+@with_appcontext
+def run_timers_command(now_text: str | None) -> None:
+    """Advance every instance whose timer is due (one pass)."""
+    from engine.timers import run_due_timers
+    from webapp.extensions import db
+
+    if now_text:
+        clock.set_clock(clock.FrozenClock(_parse_now(now_text)))
+    total: list[int] = []
+    while batch := run_due_timers(db.session, _runtime(), _settings().timer_batch_size):
+        total.extend(batch)
+    click.echo(f"已推进 {len(total)} 个实例" + (f"：{', '.join(map(str, total))}" if total else ""))
+
+
+def _parse_now(text: str) -> dt.datetime:
+    from engine.workcalendar import SHANGHAI
+
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"无法解析时间 {text!r}，请用 ISO 8601，如 2026-12-01T10:00") from exc
+    return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
+
+
+@main.command("worker")
+@click.option("--once", is_flag=True, help="只运行一轮后退出")
+@with_appcontext
+def worker_command(once: bool) -> None:
+    """Run timers in a loop until SIGTERM/SIGINT (safe to start on many hosts)."""
+    from engine.timers import run_due_timers
+    from webapp.extensions import db
+
+    stopping = False
+
+    def _stop(_signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    settings = _settings()
+    click.echo(f"定时任务进程已启动（每 {settings.worker_poll_seconds}s 检查一次）")
+    while not stopping:
+        advanced = run_due_timers(db.session, _runtime(), settings.timer_batch_size)
+        db.session.remove()
+        if advanced:
+            click.echo(f"{clock.now().isoformat()} 已推进实例 {', '.join(map(str, advanced))}")
+        if once:
+            break
+        if not advanced:
+            time.sleep(settings.worker_poll_seconds)
+    click.echo("定时任务进程已停止")
+
+
+@main.command("deploy")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--note", default="", help="版本说明")
+@click.option("--by", "deployed_by", default="cli", show_default=True, help="部署人")
+@with_appcontext
+def deploy_command(files: tuple[Path, ...], note: str, deployed_by: str) -> None:
+    """Validate and deploy BPMN files (with the DMN files given) as new versions."""
+    from engine.deploy import deploy_files
+    from webapp.extensions import db
+
+    try:
+        deployments = deploy_files(db.session, _runtime(), list(files), deployed_by, note)
+    except PressflowError as exc:
+        _fail(exc)
+    for d in deployments:
+        state = "已部署新版本" if d.created else "内容未变化，保持"
+        click.echo(f"{state}：{d.version.process_key} v{d.version.version}")
+
+
+@main.group("calendar")
+def calendar_group() -> None:
+    """Working-day calendar."""
+
+
+@calendar_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def calendar_import_command(file: Path) -> None:
+    """Load a year's holidays and make-up working days (CSV: date,kind,note) from the State Council notice."""
+    from engine.calendar_store import import_overrides
+    from engine.workcalendar import CalendarImportError
+    from webapp.extensions import db
+
+    try:
+        count, years = import_overrides(db.session, file.read_text(encoding="utf-8"), file.name)
+    except (CalendarImportError, UnicodeDecodeError) as exc:
+        click.secho(f"错误：{exc}", fg="red", err=True)
+        raise SystemExit(1) from exc
+    click.echo(f"已导入 {count} 个调整日，年份：{', '.join(map(str, years))}")
+
+
+@main.group("user")
+def user_group() -> None:
+    """Users and role grants."""
+
+
+@user_group.command("create")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="显示名称")
+@click.password_option(help="密码（至少 8 位）")
+@with_appcontext
+def user_create_command(username: str, display_name: str, password: str) -> None:
+    """Create a user."""
+    from engine.org import create_user
+    from webapp.extensions import db
+
+    try:
+        create_user(db.session, username, display_name, password)
+    except PressflowError as exc:
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"已创建用户 {username}")
+
+
+@user_group.command("grant")
+@click.argument("username")
+@click.argument("role")
+@click.argument("unit")
+@with_appcontext
+def user_grant_command(username: str, role: str, unit: str) -> None:
+    """Give USERNAME the ROLE in UNIT (unit code)."""
+    from sqlalchemy import select
+
+    from engine.models import User
+    from engine.org import grant, unit_by_code
+    from webapp.extensions import db
+
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        click.secho(f"错误：用户 {username} 不存在", fg="red", err=True)
+        raise SystemExit(1)
+    try:
+        grant(db.session, user, role, unit_by_code(db.session, unit))
+    except PressflowError as exc:
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"已授予 {username} 在 {unit} 的角色 {role}")

@@ -1,0 +1,33 @@
+"""Public pages: the landing page and the health check used by load balancers and the container entrypoint."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, render_template
+from sqlalchemy import func, select, text
+
+from engine.deploy import latest_versions
+from engine.models import Instance
+from webapp.extensions import db
+
+bp = Blueprint("site", __name__)
+
+
+@bp.get("/")
+def index() -> str:
+    """Show what is deployed and how many applications are in each state."""
+    versions = latest_versions(db.session)
+    counts = dict(db.session.execute(
+        select(Instance.status, func.count()).group_by(Instance.status)
+    ).tuples().all())
+    return render_template("index.html", versions=versions, counts=counts)
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    """Answer 200 when the database answers, 503 otherwise."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any database failure means "not healthy"
+        db.session.rollback()
+        return jsonify(status="unavailable", database="error"), 503
+    return jsonify(status="ok", database=db.engine.dialect.name), 200
