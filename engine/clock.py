@@ -7,7 +7,8 @@ SpiffWorkflow reads ``datetime.now(timezone.utc)`` inside its timer module and o
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 _now: Callable[[], _dt.datetime] = lambda: _dt.datetime.now(_dt.UTC)  # noqa: E731
 
@@ -21,6 +22,17 @@ def set_clock(source: Callable[[], _dt.datetime] | None) -> None:
     """Use ``source`` as the clock; ``None`` restores the system clock."""
     global _now
     _now = source or (lambda: _dt.datetime.now(_dt.UTC))
+
+
+@contextmanager
+def frozen_at(at: _dt.datetime) -> Iterator[None]:
+    """Read ``at`` as the current time inside the block, then go back to the clock used before."""
+    previous = _now
+    set_clock(FrozenClock(at))
+    try:
+        yield
+    finally:
+        set_clock(previous)
 
 
 class FrozenClock:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
@@ -9,6 +11,8 @@ from werkzeug.security import generate_password_hash
 from engine.access import ROLES
 from engine.errors import InvalidInput, NotFound
 from engine.models import RoleGrant, Unit, User
+
+USERNAME = re.compile(r"[A-Za-z0-9_.-]{2,60}")
 
 DEMO_UNITS = (
     ("yuzhong", "渝中区人民政府", "district"),
@@ -69,13 +73,20 @@ def ensure_unit(session: Session, code: str, name: str, kind: str) -> Unit:
     return unit
 
 
-def create_user(session: Session, username: str, display_name: str, password: str) -> User:
+def create_user(
+    session: Session, username: str, display_name: str, password: str, *, password_hash: str | None = None
+) -> User:
     """Create a user with a hashed password; refuse a username that exists."""
+    if not USERNAME.fullmatch(username):
+        raise InvalidInput("用户名无效", fields={"username": ["用户名须为 2–60 位字母、数字、下划线、点或连字符"]})
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise InvalidInput(f"用户 {username} 已存在", fields={"username": ["用户名已存在"]})
     if len(password) < 8:
         raise InvalidInput("密码至少 8 位", fields={"password": ["密码至少 8 位"]})
-    user = User(username=username, display_name=display_name, password_hash=generate_password_hash(password))
+    if not display_name.strip() or len(display_name) > 100:
+        raise InvalidInput("显示名称无效", fields={"display_name": ["显示名称须为 1–100 个字符"]})
+    user = User(username=username, display_name=display_name,
+                password_hash=password_hash or generate_password_hash(password))
     session.add(user)
     session.flush()
     return user
@@ -94,10 +105,11 @@ def seed_demo(session: Session, password: str) -> int:
     """Create the demo organisation where missing; return how many users were added. Commits."""
     units = {code: ensure_unit(session, code, name, kind) for code, name, kind in DEMO_UNITS}
     added = 0
+    shared_hash = generate_password_hash(password)  # one slow hash for the whole demo organisation
     for username, display_name, grants in DEMO_USERS:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
-            user = create_user(session, username, display_name, password)
+            user = create_user(session, username, display_name, password, password_hash=shared_hash)
             added += 1
         for role, unit_code in grants:
             grant(session, user, role, units[unit_code])

@@ -33,6 +33,9 @@ from engine.xmlsafe import parse_model_xml
 _restoring_specs: contextvars.ContextVar[tuple[Any, dict[str, Any]]] = contextvars.ContextVar("specs")
 
 
+TIMER_EVENTS = frozenset({"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"})
+
+
 class InstanceOnlyConverter(BpmnWorkflowConverter):
     """Write a workflow without its spec; restore it with the spec of the instance's deployed version."""
 
@@ -207,7 +210,7 @@ class ProcessRuntime:
             value = event.value
             if isinstance(value, dict):
                 value = value.get("next")
-            if event.event_type.endswith("TimerEventDefinition") and isinstance(value, str):
+            if event.event_type in TIMER_EVENTS and isinstance(value, str):
                 moments.append(_parse_moment(value))
         return min(moments) if moments else None
 

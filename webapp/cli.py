@@ -8,6 +8,7 @@ import shutil
 import signal
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -98,11 +99,10 @@ def run_timers_command(now_text: str | None) -> None:
     from engine.timers import run_due_timers
     from webapp.extensions import db
 
-    if now_text:
-        clock.set_clock(clock.FrozenClock(_parse_now(now_text)))
     total: list[int] = []
-    while batch := run_due_timers(db.session, _runtime(), _settings().timer_batch_size):
-        total.extend(batch)
+    with clock.frozen_at(_parse_now(now_text)) if now_text else nullcontext():
+        while batch := run_due_timers(db.session, _runtime(), _settings().timer_batch_size):
+            total.extend(batch)
     click.echo(f"已推进 {len(total)} 个实例" + (f"：{', '.join(map(str, total))}" if total else ""))
 
 

@@ -1,0 +1,155 @@
+"""Shared fixtures: the app on each database backend, a controllable clock, and API clients for demo users.
+
+Every test gets a fresh database: a new SQLite file, and on PostgreSQL (when ``TEST_DATABASE_URL`` is set) the
+same schema emptied between tests. Tests that take the ``app`` fixture run once per backend.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from engine import clock
+from engine.deploy import deploy_directory
+from engine.models import Base
+from engine.org import seed_demo
+from engine.workcalendar import SHANGHAI
+
+ROOT = Path(__file__).resolve().parent.parent
+PROCESSES = ROOT / "processes"
+DEMO_PASSWORD = "pressflow-demo"  # noqa: S105 - the documented demo password
+PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+#: Monday 2026-03-02 09:00 in Chongqing: a plain working week after the Spring Festival.
+DEFAULT_NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"PressFlow database backends: {', '.join(BACKENDS)}" + (f" ({PG_URL})" if PG_URL else "")
+
+
+@pytest.fixture(scope="session")
+def pg_schema() -> Iterator[str]:
+    """Create the schema once per run on the PostgreSQL test database."""
+    engine = create_engine(PG_URL)
+    with engine.begin() as conn:
+        Base.metadata.drop_all(conn)
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        Base.metadata.create_all(conn)
+    engine.dispose()
+    yield PG_URL
+
+
+def _empty_pg(url: str) -> None:
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[clock.FrozenClock]:
+    """The engine's clock, frozen at DEFAULT_NOW; move it with ``.set()`` / ``.advance()``."""
+    frozen = clock.FrozenClock(DEFAULT_NOW)
+    clock.set_clock(frozen)
+    yield frozen
+    clock.set_clock(None)
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database with the schema in place."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'pressflow.db'}"
+        engine = create_engine(url)
+        Base.metadata.create_all(engine)
+        engine.dispose()
+        return url
+    url = request.getfixturevalue("pg_schema")
+    _empty_pg(url)
+    return url
+
+
+@pytest.fixture
+def app(database_url: str, frozen_clock: clock.FrozenClock) -> Iterator[Any]:
+    """The application with processes deployed and the demo organisation seeded."""
+    from webapp import create_app
+    from webapp.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True,
+                      "SECRET_KEY": "test-secret-key-not-for-production"})
+    with app.app_context():
+        deploy_directory(db.session, app.extensions["pressflow_runtime"], PROCESSES, "tests")
+        seed_demo(db.session, DEMO_PASSWORD)
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+class ApiUser:
+    """One demo user talking to the JSON API with a bearer token."""
+
+    def __init__(self, client: Any, username: str) -> None:
+        self.client = client
+        self.username = username
+        response = client.post("/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD})
+        assert response.status_code == 200, response.get_json()
+        self.headers = {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.client.get(f"/api/v1{path}", headers=self.headers, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Any:
+        return self.client.post(f"/api/v1{path}", headers=self.headers, **kwargs)
+
+    def tasks(self, scope: str | None = None) -> list[dict[str, Any]]:
+        response = self.get("/tasks" + (f"?scope={scope}" if scope else ""))
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def task_at(self, instance_id: int, bpmn_id: str) -> dict[str, Any]:
+        """Return the open task of this instance at ``bpmn_id`` that this user may act on."""
+        found = [t for t in self.tasks() if t["instance_id"] == instance_id and t["bpmn_id"] == bpmn_id]
+        assert found, f"{self.username} has no task {bpmn_id} on instance {instance_id}: {self.tasks()}"
+        return found[0]
+
+    def complete(self, instance_id: int, bpmn_id: str, data: dict[str, Any], status: int = 200) -> dict[str, Any]:
+        task = self.task_at(instance_id, bpmn_id)
+        response = self.post(f"/tasks/{task['id']}/complete", json={"data": data})
+        assert response.status_code == status, response.get_json()
+        return response.get_json()
+
+    def instance(self, instance_id: int) -> dict[str, Any]:
+        response = self.get(f"/instances/{instance_id}")
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+
+@pytest.fixture
+def login(client: Any) -> Any:
+    """``login("yz_clerk")`` returns an :class:`ApiUser` (cached per username)."""
+    users: dict[str, tuple[dt.datetime, ApiUser]] = {}
+
+    def _login(username: str) -> ApiUser:
+        # Tokens expire after hours of engine time; tests that jump the clock get a fresh one.
+        issued = users.get(username)
+        if issued is None or abs(clock.now() - issued[0]) > dt.timedelta(hours=1):
+            users[username] = (clock.now(), ApiUser(client, username))
+        return users[username][1]
+
+    return _login
