@@ -1,7 +1,7 @@
 # PressFlow 新闻发布审批流程平台 — developer entry points.
 #
 #   make run     build the venv + front-end assets, migrate/deploy/seed, serve on $PORT (8000)
-#   make test    ruff + pytest (PYTEST_ARGS="-k foo -x" to narrow)
+#   make test    ruff + mypy (engine/) + pytest (PYTEST_ARGS="-k foo -x" to narrow)
 #   make lint    ruff only;  make typecheck  mypy (engine/)
 #   make assets  npm ci (only when package-lock.json changed) + scripts/build_assets.mjs
 #   make bench   engine throughput floor (bench/engine_floor.py)
@@ -65,6 +65,7 @@ serve: run
 # --- Quality ----------------------------------------------------------------------------
 test: $(VENV_STAMP) assets
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: $(VENV_STAMP)

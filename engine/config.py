@@ -53,10 +53,20 @@ class Settings:
             if raw is None or raw == "":
                 continue
             values[f.name] = _convert(f.type, raw, f.name)
+        if isinstance(values.get("database_url"), str):
+            values["database_url"] = normalise_database_url(str(values["database_url"]))
         settings = cls(**values)  # type: ignore[arg-type]
         if not settings.secret_key:
             settings = _with_secret(settings)
         return settings
+
+
+def normalise_database_url(url: str) -> str:
+    """Point plain ``postgresql://`` (and Heroku-style ``postgres://``) URLs at psycopg 3, the driver we ship."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
 
 
 def _convert(type_name: object, raw: str, name: str) -> object:

@@ -86,8 +86,9 @@ def serve_command(port: int | None, host: str, workers: int | None) -> None:
     gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).parent / "gunicorn")
     bind = f"{host}:{port or settings.port}"
     click.echo(f"PressFlow 在 http://{bind} 提供服务（Ctrl+C 停止）")
-    os.execv(gunicorn, [gunicorn, "--bind", bind, "--workers", str(workers or settings.web_workers),
-                        "--chdir", str(ROOT), "--access-logfile", "-", "webapp.wsgi:app"])
+    argv = [gunicorn, "--bind", bind, "--workers", str(workers or settings.web_workers),
+            "--chdir", str(ROOT), "--access-logfile", "-", "webapp.wsgi:app"]
+    os.execv(gunicorn, argv)  # noqa: S606 - become gunicorn; every argument is ours
 
 
 @main.command("run-timers")

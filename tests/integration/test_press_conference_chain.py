@@ -42,7 +42,8 @@ def test_yuzhong_application_travels_the_whole_chain_and_history_names_every_act
         "conference_status": "held", "questions_count": 6, "questions_summary": "记者就营商环境举措提问 6 个",
     })
     login("monitor").complete(instance_id, "monitoring_report", {
-        "coverage_summary": "40 家媒体报道", "public_reaction": "反响积极", "major_issue": False, "report": "无负面舆情",
+        "coverage_summary": "40 家媒体报道", "public_reaction": "反响积极", "major_issue": False,
+        "report": "无负面舆情",
     })
     supervisor = login("supervisor")  # a new token: the clock moved on by weeks
     done = supervisor.instance(instance_id)

@@ -11,6 +11,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 import forms
 from webapp.api import schemas
 
+_DESCRIPTION = "新闻发布审批流程平台 JSON API。错误统一为 {\"error\": {code, message, fields?}}。"
 _BEARER = [{"bearerAuth": []}]
 _ERRORS = {str(code): {"$ref": f"#/components/responses/E{code}"} for code in (400, 401, 403, 404, 409, 413, 422)}
 
@@ -42,7 +43,7 @@ def build_spec() -> dict[str, Any]:
     """Return the OpenAPI document (built once per process: it only depends on code)."""
     spec = APISpec(title="PressFlow API", version="1.0.0", openapi_version="3.0.3",
                    plugins=[MarshmallowPlugin()], servers=[{"url": "/api/v1"}],
-                   info={"description": "新闻发布审批流程平台 JSON API。错误统一为 {\"error\": {code, message, fields?}}。"})
+                   info={"description": _DESCRIPTION})
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for name in dir(schemas):
         obj = getattr(schemas, name)
