@@ -97,7 +97,7 @@ def complete_task(
         require_can_act(actor, task)
         calendar = load_calendar(session)
         workflow = runtime.load(model_of(runtime, instance.version), instance.state, calendar)
-        spiff_task = runtime.task(workflow, task_id)
+        spiff_task = runtime.task(workflow, task.spiff_task_id)
         if spiff_task is None or spiff_task.state != TaskState.READY:
             raise Conflict("该任务已办理或已不在当前环节")
         values = _validated(session, task, instance, calendar, data, dict(spiff_task.data))

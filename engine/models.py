@@ -6,6 +6,7 @@ Plain SQLAlchemy 2 declarative models; the web layer binds Flask-SQLAlchemy to :
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from sqlalchemy import (
@@ -151,7 +152,10 @@ class HumanTask(Base):
     __tablename__ = "human_tasks"
     __table_args__ = (Index("ix_human_tasks_open", "unit_id", "completed_at"),)
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the SpiffWorkflow task id
+    #: Our id for this occurrence of the task. A send-back (退回) reopens the same SpiffWorkflow task, so one
+    #: SpiffWorkflow task can have several rows over time, each with its own id and history.
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
+    spiff_task_id: Mapped[str] = mapped_column(String(36), index=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     bpmn_id: Mapped[str] = mapped_column(String(100))
@@ -165,7 +169,17 @@ class HumanTask(Base):
     completed_at: Mapped[dt.datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(60))
     decision: Mapped[str | None] = mapped_column(String(40))
-    closed_reason: Mapped[str | None] = mapped_column(String(40))  # completed | cancelled
+    closed_reason: Mapped[str | None] = mapped_column(String(40))  # completed | cancelled | returned | withdrawn
+    #: First time someone who may act on it opened it: after that the applicant can no longer withdraw (撤回).
+    opened_at: Mapped[dt.datetime | None]
+    opened_by: Mapped[str | None] = mapped_column(String(60))
+    #: Set when the task exists because a later step sent the application back (退回): who and why.
+    returned_by: Mapped[str | None] = mapped_column(String(60))
+    returned_comment: Mapped[str | None] = mapped_column(Text)
+    #: When a delegate completed the task, the user they acted for (代 X 办理).
+    on_behalf_of: Mapped[str | None] = mapped_column(String(60))
+    #: When the overdue notice went out, so each overdue task is announced once.
+    overdue_notified_at: Mapped[dt.datetime | None]
     unit: Mapped[Unit] = relationship(lazy="joined", innerjoin=True)
     instance: Mapped[Instance] = relationship()
 
@@ -189,6 +203,8 @@ class AuditEntry(Base):
     bpmn_id: Mapped[str | None] = mapped_column(String(100))
     comment: Mapped[str | None] = mapped_column(Text)
     data_changed: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: The user a delegate acted for, or the user a task was transferred to.
+    on_behalf_of: Mapped[str | None] = mapped_column(String(60))
 
 
 class Attachment(Base):
@@ -204,6 +220,59 @@ class Attachment(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     uploaded_by: Mapped[str] = mapped_column(String(60))
     uploaded_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    #: 1 for the first upload of a document; a new upload of the same document keeps the earlier ones.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    #: Which document this is a version of (kind, plus the file name for kind ``other``).
+    document: Mapped[str] = mapped_column(String(300), default="")
+
+
+class Comment(Base):
+    """A message in an application's discussion among its participants."""
+
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(60))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+
+
+class Delegation(Base):
+    """委托: during [starts_on, ends_on] (Beijing dates) the delegate sees and completes the principal's tasks."""
+
+    __tablename__ = "delegations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    principal_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    delegate_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    revoked_at: Mapped[dt.datetime | None]
+    principal: Mapped[User] = relationship(foreign_keys=[principal_id], lazy="joined")
+    delegate: Mapped[User] = relationship(foreign_keys=[delegate_id], lazy="joined")
+
+
+class Notification(Base):
+    """An in-app message (new task, returned, overdue, 催办 …); e-mailed too when SMTP is configured."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_unread", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    read_at: Mapped[dt.datetime | None]
+    #: pending → sent | failed, or None when the user has no e-mail address / SMTP is off.
+    email_status: Mapped[str | None] = mapped_column(String(20), index=True)
+    emailed_at: Mapped[dt.datetime | None]
+    user: Mapped[User] = relationship(lazy="joined")
 
 
 # --- calendar ----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -120,7 +121,7 @@ def _sync_tasks(
     session: Session, instance: Instance, ready: list[HumanTaskInfo], calendar: WorkCalendar, now: dt.datetime
 ) -> None:
     open_rows = {
-        row.id: row for row in session.scalars(
+        row.spiff_task_id: row for row in session.scalars(
             select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.completed_at.is_(None))
         )
     }
@@ -143,7 +144,8 @@ def _new_task_row(
     # The application belongs to the clerk who started it: their own steps come back to them.
     assignee = instance.started_by if "applicant" in info.candidate_roles else None
     return HumanTask(
-        id=info.task_id, instance_id=instance.id, name=info.name, bpmn_id=info.bpmn_id, form_key=info.form_key,
+        id=str(uuid.uuid4()), spiff_task_id=info.task_id, instance_id=instance.id, name=info.name,
+        bpmn_id=info.bpmn_id, form_key=info.form_key,
         candidate_roles=info.candidate_roles, unit_id=unit_id, assignee=assignee, created_at=now,
         due_at=due_at, due_provisional=provisional,
     )

@@ -162,7 +162,7 @@ def _prefill(task: HumanTask) -> dict[str, Any]:
         return {}
     runtime = _runtime()
     workflow = runtime.load(model_of(runtime, task.instance.version), task.instance.state, load_calendar(db.session))
-    spiff_task = runtime.task(workflow, task.id)
+    spiff_task = runtime.task(workflow, task.spiff_task_id)
     names = {f["name"] for f in forms.describe_form(task.form_key)}
     return {k: v for k, v in (spiff_task.data if spiff_task else {}).items() if k in names}
 
