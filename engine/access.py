@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Select, false, or_
 
 from engine.errors import Forbidden, NotFound
@@ -40,19 +42,29 @@ def works_for_office(user: User) -> bool:
     return any(g.role in OFFICE_ROLES and g.unit.kind == "office" for g in user.grants)
 
 
+def unit_ids(user: User) -> set[int]:
+    """Units where the user holds a role, their own or delegated to them for today."""
+    return {g.unit_id for g in user.grants} | {g.unit_id for g in delegated(user)}
+
+
+def delegated(user: User) -> list[Any]:
+    """Grants delegated to the user today (see :func:`engine.delegation.load_delegations`)."""
+    return list(getattr(user, "delegated", ()))
+
+
 def can_see(user: User, instance: Instance) -> bool:
     """Tell whether the user may see an instance."""
     if is_overseer(user) or works_for_office(user):
         return True
-    return any(g.unit_id == instance.unit_id for g in user.grants)
+    return instance.unit_id in unit_ids(user)
 
 
 def visible_instances(user: User, query: Select) -> Select:
     """Restrict an ``Instance`` query to what the user may see."""
     if is_overseer(user) or works_for_office(user):
         return query
-    unit_ids = {g.unit_id for g in user.grants}
-    return query.where(Instance.unit_id.in_(unit_ids) if unit_ids else false())
+    units = unit_ids(user)
+    return query.where(Instance.unit_id.in_(units) if units else false())
 
 
 def require_visible(user: User, instance: Instance | None) -> Instance:
@@ -63,24 +75,37 @@ def require_visible(user: User, instance: Instance | None) -> Instance:
 
 
 def holds_candidate_role(user: User, task: HumanTask) -> bool:
-    """Tell whether the user holds one of the task's roles in the task's unit."""
-    return any(user.holds(role, task.unit_id) for role in task.candidate_roles)
+    """Tell whether the user holds one of the task's roles in the task's unit (themselves or by delegation)."""
+    return any(user.holds(role, task.unit_id) for role in task.candidate_roles) or acting_for(user, task) is not None
+
+
+def acting_for(user: User, task: HumanTask) -> str | None:
+    """Name the principal a delegate would act for on this task, or None when the user acts in their own right."""
+    if any(user.holds(role, task.unit_id) for role in task.candidate_roles):
+        return None
+    principals = [g.principal for g in delegated(user) if g.role in task.candidate_roles and g.unit_id == task.unit_id]
+    if task.assignee in principals:
+        return task.assignee
+    return principals[0] if principals and task.assignee is None else None
 
 
 def can_act(user: User, task: HumanTask) -> bool:
     """Tell whether the user may claim or complete the task now."""
-    return holds_candidate_role(user, task) and task.assignee in (None, user.username)
+    if not holds_candidate_role(user, task):
+        return False
+    return task.assignee in (None, user.username) or task.assignee == acting_for(user, task)
 
 
 def require_can_act(user: User, task: HumanTask) -> None:
     """Raise Forbidden unless the user may act on the task."""
     if not holds_candidate_role(user, task):
         raise Forbidden("您没有办理此任务的权限（须在该单位具有相应角色）")
-    if task.assignee not in (None, user.username):
+    if not can_act(user, task):
         raise Forbidden(f"此任务已由 {task.assignee} 认领")
 
 
 def task_visibility_filter(user: User) -> object:
-    """SQL condition for open tasks in the units where the user holds a role."""
-    unit_ids = {g.unit_id for g in user.grants}
-    return or_(HumanTask.unit_id.in_(unit_ids), HumanTask.assignee == user.username) if unit_ids else false()
+    """SQL condition for open tasks in the units where the user holds a role (or was delegated one)."""
+    units = unit_ids(user)
+    mine = [user.username, *{g.principal for g in delegated(user)}]
+    return or_(HumanTask.unit_id.in_(units), HumanTask.assignee.in_(mine)) if units else false()

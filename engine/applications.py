@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 import forms
 from engine import clock
-from engine.access import require_can_act, require_visible
+from engine.access import acting_for, require_can_act, require_visible
 from engine.calendar_store import load_calendar
+from engine.delegation import load_delegations
 from engine.deploy import latest_version, model_of
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import Attachment, HumanTask, Instance, Unit, User
@@ -103,11 +104,14 @@ def complete_task(
         values = _validated(session, task, instance, calendar, data, dict(spiff_task.data))
         spiff_task.set_data(**workflow_values(task, values))
         task.completed_at, task.completed_by, task.closed_reason = clock.now(), actor.username, "completed"
+        task.on_behalf_of = acting_for(actor, task)
         task.decision = values.get("decision") if forms.decision_field(task.form_key) else None
         task.assignee = task.assignee or actor.username
-        _run(session, runtime, instance, workflow, spiff_task, actor)
+        # Audit before running on: an incident raised by the next steps belongs after the completion in history.
         audit(session, instance, actor.username, "complete", task_id=task.id, task_name=task.name,
-              bpmn_id=task.bpmn_id, comment=values.get("comment") or None, data_changed=values)
+              bpmn_id=task.bpmn_id, comment=values.get("comment") or None, data_changed=values,
+              on_behalf_of=task.on_behalf_of)
+        _run(session, runtime, instance, workflow, spiff_task, actor)
         save_workflow(session, runtime, instance, workflow, calendar)
         _audit_end(session, instance)
     return instance
@@ -155,6 +159,7 @@ def _audit_end(session: Session, instance: Instance) -> None:
 
 
 def _open_task(session: Session, actor: User, task_id: str) -> tuple[HumanTask, Instance]:
+    load_delegations(session, actor)
     task = session.get(HumanTask, task_id)
     if task is None:
         raise NotFound("任务不存在或无权查看")

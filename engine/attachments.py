@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import clock
@@ -86,14 +86,24 @@ def add_attachment(session: Session, actor: User, instance_id: int, upload: Uplo
         instance = require_instance(session, instance_id)
         if instance.status in ("completed", "terminated"):
             raise Forbidden("申请已结束，不能再上传附件")
+        document = document_key(upload.kind, upload.filename.strip())
+        previous = session.scalar(select(func.max(Attachment.version)).where(
+            Attachment.instance_id == instance.id, Attachment.document == document))
         attachment = Attachment(
             instance_id=instance.id, kind=upload.kind, filename=upload.filename.strip(), content_type=content_type,
             size=len(upload.content), sha256=hashlib.sha256(upload.content).hexdigest(), content=upload.content,
-            uploaded_by=actor.username, uploaded_at=clock.now(),
+            uploaded_by=actor.username, uploaded_at=clock.now(), document=document, version=(previous or 0) + 1,
         )
         session.add(attachment)
-        audit(session, instance, actor.username, "attach", comment=f"上传{KINDS[upload.kind]}：{attachment.filename}")
+        label = f"上传{KINDS[upload.kind]}：{attachment.filename}"
+        audit(session, instance, actor.username, "attach",
+              comment=label + (f"（第 {attachment.version} 版，保留此前版本）" if previous else ""))
     return attachment
+
+
+def document_key(kind: str, filename: str) -> str:
+    """Name the document an upload is a version of: one per kind, or per file name for other materials."""
+    return f"other:{filename}" if kind == "other" else kind
 
 
 def list_attachments(session: Session, actor: User, instance_id: int) -> list[Attachment]:

@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -19,6 +20,7 @@ from engine import clock
 from engine.access import OFFICE_ROLES
 from engine.errors import Conflict, NotFound
 from engine.models import AuditEntry, HumanTask, Instance
+from engine.notify import notify_new_task
 from engine.org import office_unit
 from engine.runtime import HumanTaskInfo, ProcessRuntime
 from engine.workcalendar import WorkCalendar
@@ -66,8 +68,19 @@ def audit(session: Session, instance: Instance, actor: str, action: str, **field
     return entry
 
 
+@dataclass(frozen=True)
+class SendBack:
+    """A task reopened by 退回 or 撤回: who sent it back, why, and who gets it again."""
+
+    spiff_task_id: str
+    by: str
+    comment: str
+    assignee: str | None
+
+
 def save_workflow(
-    session: Session, runtime: ProcessRuntime, instance: Instance, workflow: BpmnWorkflow, calendar: WorkCalendar
+    session: Session, runtime: ProcessRuntime, instance: Instance, workflow: BpmnWorkflow, calendar: WorkCalendar,
+    *, send_back: SendBack | None = None,
 ) -> None:
     """Write the workflow state and derived columns, and bring the task rows in line with it."""
     now = clock.now()
@@ -77,7 +90,7 @@ def save_workflow(
     instance.next_timer_at = runtime.next_timer_at(workflow)
     instance.updated_at = now
     ready = runtime.ready_human_tasks(workflow)
-    _sync_tasks(session, instance, ready, calendar, now)
+    _sync_tasks(session, instance, ready, calendar, now, send_back)
     _set_status(instance, workflow, runtime, ready, now)
 
 
@@ -118,7 +131,8 @@ def _set_status(
 
 
 def _sync_tasks(
-    session: Session, instance: Instance, ready: list[HumanTaskInfo], calendar: WorkCalendar, now: dt.datetime
+    session: Session, instance: Instance, ready: list[HumanTaskInfo], calendar: WorkCalendar, now: dt.datetime,
+    send_back: SendBack | None,
 ) -> None:
     open_rows = {
         row.spiff_task_id: row for row in session.scalars(
@@ -132,7 +146,12 @@ def _sync_tasks(
             row.completed_at, row.closed_reason = now, "cancelled"
     for info in ready:
         if info.task_id not in open_rows:
-            session.add(_new_task_row(session, instance, info, calendar, now))
+            row = _new_task_row(session, instance, info, calendar, now)
+            if send_back is not None and send_back.spiff_task_id == info.task_id:
+                row.returned_by, row.returned_comment = send_back.by, send_back.comment
+                row.assignee = send_back.assignee or row.assignee
+            session.add(row)
+            notify_new_task(session, instance, row)
 
 
 def _new_task_row(

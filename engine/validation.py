@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from SpiffWorkflow.bpmn.specs.defaults import UserTask
+# The mixin, not bpmn.specs.defaults.UserTask: the spiff parser builds spiff.specs.defaults.UserTask, which only
+# shares this base with it.
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 
 from engine.access import ROLES
 from engine.runtime import ParsedModel

@@ -14,6 +14,7 @@ PUBLIC_ENDPOINTS = {"api.issue_token", "api.openapi"}
 @bp.before_request
 def _authenticate() -> None:
     """Every endpoint but the token and the description needs ``Authorization: Bearer <token>``."""
+    from engine.delegation import load_delegations
     from webapp.api.tokens import user_from_token
     from webapp.errors import Unauthorized
 
@@ -25,7 +26,7 @@ def _authenticate() -> None:
         if scheme.lower() == "bearer" else None
     if user is None:
         raise Unauthorized("请先登录或提供有效的访问令牌")
-    g.user = user
+    g.user = load_delegations(db.session, user)
 
 
-from webapp.api import views  # noqa: E402,F401 - registers the routes on bp
+from webapp.api import review_views, views  # noqa: E402,F401 - registers the routes on bp

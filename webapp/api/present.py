@@ -20,7 +20,8 @@ def task_dict(task: HumanTask) -> dict[str, Any]:
         "unit": task.unit.code, "assignee": task.assignee, "created_at": task.created_at, "due_at": task.due_at,
         "due_provisional": task.due_provisional,
         "overdue": task.is_open and task.due_at is not None and task.due_at < clock.now(),
-        "completed_at": task.completed_at, "completed_by": task.completed_by,
+        "completed_at": task.completed_at, "completed_by": task.completed_by, "on_behalf_of": task.on_behalf_of,
+        "returned_by": task.returned_by, "returned_comment": task.returned_comment, "opened_at": task.opened_at,
     }
 
 
@@ -44,6 +45,7 @@ def history_dict(entry: AuditEntry) -> dict[str, Any]:
     return {
         "at": entry.at, "actor": entry.actor, "action": entry.action, "task": entry.task_name,
         "bpmn_id": entry.bpmn_id, "comment": entry.comment, "data": entry.data_changed,
+        "on_behalf_of": entry.on_behalf_of,
     }
 
 
@@ -53,6 +55,7 @@ def attachment_dict(attachment: Attachment) -> dict[str, Any]:
         "id": attachment.id, "instance_id": attachment.instance_id, "kind": attachment.kind,
         "filename": attachment.filename, "content_type": attachment.content_type, "size": attachment.size,
         "sha256": attachment.sha256, "uploaded_by": attachment.uploaded_by, "uploaded_at": attachment.uploaded_at,
+        "version": attachment.version, "document": attachment.document,
     }
 
 

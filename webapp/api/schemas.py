@@ -60,6 +60,10 @@ class TaskOut(Schema):
     overdue = fields.Boolean()
     completed_at = fields.DateTime(allow_none=True)
     completed_by = fields.String(allow_none=True)
+    on_behalf_of = fields.String(allow_none=True, metadata={"description": "代办时被代理的用户"})
+    returned_by = fields.String(allow_none=True, metadata={"description": "退回/撤回至此步骤的用户"})
+    returned_comment = fields.String(allow_none=True, metadata={"description": "退回理由"})
+    opened_at = fields.DateTime(allow_none=True)
 
 
 class FormFieldOut(Schema):
@@ -123,6 +127,7 @@ class HistoryOut(Schema):
     bpmn_id = fields.String(allow_none=True)
     comment = fields.String(allow_none=True)
     data = fields.Dict(allow_none=True)
+    on_behalf_of = fields.String(allow_none=True)
 
 
 class AttachmentOut(Schema):
@@ -135,6 +140,8 @@ class AttachmentOut(Schema):
     sha256 = fields.String()
     uploaded_by = fields.String()
     uploaded_at = fields.DateTime()
+    version = fields.Integer()
+    document = fields.String()
 
 
 class AttachmentForm(StrictSchema):
@@ -159,3 +166,82 @@ class ErrorBody(Schema):
 
 class ErrorOut(Schema):
     error = fields.Nested(ErrorBody)
+
+
+class ReturnRequest(StrictSchema):
+    comment = fields.String(required=True, validate=validate.Length(min=1, max=1000),
+                            metadata={"description": "退回理由"})
+    target = fields.String(validate=validate.Length(min=1, max=36),
+                           metadata={"description": "退回到的步骤（见 return-targets；缺省为申请人）"})
+
+
+class StepOut(Schema):
+    id = fields.String()
+    bpmn_id = fields.String()
+    name = fields.String()
+    completed_by = fields.String(allow_none=True)
+    completed_at = fields.DateTime(allow_none=True)
+
+
+class WithdrawRequest(StrictSchema):
+    comment = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class TransferRequest(StrictSchema):
+    to = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class UrgeRequest(StrictSchema):
+    comment = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class UrgeOut(Schema):
+    reminded_tasks = fields.Integer()
+
+
+class CommentRequest(StrictSchema):
+    body = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class CommentOut(Schema):
+    id = fields.Integer()
+    author = fields.String()
+    body = fields.String()
+    created_at = fields.DateTime()
+
+
+class NotificationOut(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    message = fields.String()
+    instance_id = fields.Integer(allow_none=True)
+    task_id = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    read = fields.Boolean()
+
+
+class NotificationPage(Schema):
+    unread = fields.Integer()
+    items = fields.List(fields.Nested(NotificationOut))
+
+
+class MarkReadRequest(StrictSchema):
+    id = fields.Integer(metadata={"description": "缺省时全部标为已读"})
+
+
+class DelegationRequest(StrictSchema):
+    delegate = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    starts_on = fields.Date(required=True, format="%Y-%m-%d")
+    ends_on = fields.Date(required=True, format="%Y-%m-%d")
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class DelegationOut(Schema):
+    id = fields.Integer()
+    principal = fields.String()
+    delegate = fields.String()
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+    reason = fields.String()
+    revoked = fields.Boolean()

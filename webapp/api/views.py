@@ -9,11 +9,11 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy import func, select
 
 import forms
-from engine import applications, attachments
+from engine import applications, attachments, reviewing
 from engine.access import can_act, require_visible, task_visibility_filter, visible_instances
 from engine.calendar_store import load_calendar
 from engine.deploy import latest_versions, model_of
-from engine.errors import InvalidInput, NotFound
+from engine.errors import InvalidInput
 from engine.models import AuditEntry, HumanTask, Instance, Unit
 from webapp.api import bp, schemas
 from webapp.api.openapi import build_spec
@@ -149,10 +149,7 @@ def list_tasks() -> Response:
 
 @bp.get("/tasks/<task_id>")
 def get_task(task_id: str) -> Response:
-    task = db.session.get(HumanTask, task_id)
-    if task is None:
-        raise NotFound("任务不存在或无权查看")
-    require_visible(g.user, task.instance)
+    task = reviewing.mark_opened(db.session, g.user, task_id)
     detail = task_dict(task) | {"form_schema": forms.describe_form(task.form_key), "data": _prefill(task)}
     return jsonify(dump(schemas.TaskDetailOut, detail))
 

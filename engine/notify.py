@@ -1,0 +1,146 @@
+"""Notifications: written in the same unit of work as the change they announce, e-mailed later by the worker."""
+
+from __future__ import annotations
+
+import datetime as dt
+import smtplib
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from engine import clock
+from engine.models import Delegation, HumanTask, Instance, Notification, RoleGrant, User
+from engine.scripting import shanghai_today
+
+KINDS = {
+    "new_task": "新待办",
+    "returned": "退回",
+    "withdrawn": "撤回",
+    "transferred": "转办",
+    "overdue": "逾期",
+    "urge": "催办",
+    "comment": "评论",
+    "ended": "办结",
+}
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where to send e-mail; ``host`` empty means e-mail is off."""
+
+    host: str
+    port: int = 25
+    sender: str = "pressflow@localhost"
+    username: str = ""
+    password: str = ""
+    starttls: bool = False
+    base_url: str = "http://127.0.0.1:8000"
+
+
+def notify(session: Session, users: list[User], kind: str, message: str, instance: Instance | None = None,
+           task: HumanTask | None = None) -> list[Notification]:
+    """Tell each user (once) about something; queue an e-mail for those with an address."""
+    rows = []
+    for user in {u.id: u for u in users}.values():
+        row = Notification(user_id=user.id, user=user, kind=kind, message=message, created_at=clock.now(),
+                           instance_id=instance.id if instance else None, task_id=task.id if task else None,
+                           email_status="pending" if user.email else None)
+        session.add(row)
+        rows.append(row)
+    return rows
+
+
+def task_audience(session: Session, task: HumanTask) -> list[User]:
+    """Who should hear about a task: its assignee, or everyone holding a candidate role in its unit, plus delegates."""
+    if task.assignee:
+        people = list(session.scalars(select(User).where(User.username == task.assignee)))
+    else:
+        people = list(session.scalars(select(User).join(RoleGrant).where(
+            RoleGrant.unit_id == task.unit_id, RoleGrant.role.in_(task.candidate_roles), User.active.is_(True))))
+    today = shanghai_today()
+    delegates = session.scalars(select(User).join(Delegation, Delegation.delegate_id == User.id).where(
+        Delegation.principal_id.in_([p.id for p in people] or [-1]), Delegation.revoked_at.is_(None),
+        Delegation.starts_on <= today, Delegation.ends_on >= today))
+    return people + list(delegates)
+
+
+def notify_new_task(session: Session, instance: Instance, task: HumanTask) -> None:
+    """Announce a task that has just become ready."""
+    if task.returned_by:
+        message = f"《{instance.title or '申请'}》被退回至「{task.name}」：{task.returned_comment or ''}"
+        notify(session, task_audience(session, task), "returned", message, instance, task)
+    else:
+        notify(session, task_audience(session, task), "new_task", f"新待办：《{instance.title or '申请'}》{task.name}",
+               instance, task)
+
+
+def notify_overdue(session: Session, now: dt.datetime) -> int:
+    """Announce every open task that has become overdue since the last pass; return how many. Commits."""
+    tasks = list(session.scalars(select(HumanTask).where(
+        HumanTask.completed_at.is_(None), HumanTask.due_at < now, HumanTask.overdue_notified_at.is_(None))))
+    for task in tasks:
+        message = f"已逾期：《{task.instance.title or '申请'}》{task.name}，办理期限 {task.due_at:%Y-%m-%d}"
+        notify(session, task_audience(session, task), "overdue", message, task.instance, task)
+        task.overdue_notified_at = now
+    session.commit()
+    return len(tasks)
+
+
+def unread_count(session: Session, user: User) -> int:
+    """Count the user's unread notifications."""
+    return session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def notifications_of(session: Session, user: User, limit: int = 100) -> list[Notification]:
+    """Return the user's newest notifications."""
+    return list(session.scalars(select(Notification).where(Notification.user_id == user.id)
+                                .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
+
+
+def mark_read(session: Session, user: User, notification_id: int | None = None) -> None:
+    """Mark one of the user's notifications read, or all of them. Commits."""
+    query = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if notification_id is not None:
+        query = query.where(Notification.id == notification_id)
+    session.execute(query.values(read_at=clock.now()))
+    session.commit()
+
+
+def send_pending_emails(session: Session, smtp: SmtpSettings, limit: int = 100) -> int:
+    """E-mail queued notifications; return how many were sent. Failures are marked, never retried in a loop."""
+    if not smtp.host:
+        return 0
+    rows = list(session.scalars(select(Notification).where(Notification.email_status == "pending")
+                                .order_by(Notification.id).limit(limit)))
+    if not rows:
+        return 0
+    sent = 0
+    try:
+        with smtplib.SMTP(smtp.host, smtp.port, timeout=10) as client:
+            if smtp.starttls:
+                client.starttls()
+            if smtp.username:
+                client.login(smtp.username, smtp.password)
+            for row in rows:
+                client.send_message(_email(row, smtp))
+                row.email_status, row.emailed_at = "sent", clock.now()
+                sent += 1
+    except (OSError, smtplib.SMTPException):
+        for row in rows:
+            if row.email_status == "pending":
+                row.email_status = "failed"
+    session.commit()
+    return sent
+
+
+def _email(row: Notification, smtp: SmtpSettings) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = smtp.sender
+    message["To"] = row.user.email or ""
+    message["Subject"] = f"[PressFlow] {KINDS.get(row.kind, row.kind)}：{row.message[:60]}"
+    link = f"{smtp.base_url.rstrip('/')}/applications/{row.instance_id}" if row.instance_id else smtp.base_url
+    message.set_content(f"{row.user.display_name}，您好：\n\n{row.message}\n\n查看：{link}\n\n（此邮件由系统自动发送）")
+    return message
