@@ -40,6 +40,20 @@ class Settings:
     port: int = 8000
     #: gunicorn workers started by ``pressflow serve``.
     web_workers: int = 2
+    #: Minutes of inactivity after which a browser session ends.
+    session_idle_minutes: int = 30
+    #: Wrong passwords in a row that lock an account, and for how many minutes.
+    lockout_attempts: int = 5
+    lockout_minutes: int = 15
+    #: Outgoing mail for notifications; empty host = e-mail off.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_sender: str = "pressflow@localhost"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: int = 0
+    #: The address people reach the web front end at, for links in e-mails.
+    base_url: str = "http://127.0.0.1:8000"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

@@ -48,3 +48,15 @@ class ModelError(PressflowError):
     def __init__(self, message: str, problems: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.problems = problems or []
+
+
+class BadCredentials(PressflowError):
+    """Unknown user or wrong password (never says which)."""
+
+    code = "bad_credentials"
+
+
+class AccountLocked(PressflowError):
+    """Too many wrong passwords in a row: the account is locked for a while."""
+
+    code = "account_locked"

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
+from engine import clock
 from engine.access import ROLES
-from engine.errors import InvalidInput, NotFound
+from engine.errors import AccountLocked, BadCredentials, InvalidInput, NotFound
 from engine.models import RoleGrant, Unit, User
+from engine.workcalendar import SHANGHAI
 
 USERNAME = re.compile(r"[A-Za-z0-9_.-]{2,60}")
 
@@ -43,6 +46,26 @@ DEMO_USERS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
     ("owner", "流程管理员 冯博", (("process_owner", "office"),)),
     ("admin", "系统管理员", (("admin", "office"),)),
 )
+
+
+def sign_in(session: Session, username: str, password: str, attempts: int = 5, lock_minutes: int = 15) -> User:
+    """Check a password; after ``attempts`` wrong ones in a row the account is locked for a while. Commits."""
+    user = session.scalar(select(User).where(User.username == username))
+    now = clock.now()
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        until = user.locked_until.astimezone(SHANGHAI).strftime("%H:%M")
+        raise AccountLocked(f"密码错误次数过多，账户已锁定，请于 {until} 后重试")
+    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+        if user is not None:
+            user.failed_logins = (user.failed_logins or 0) + 1
+            if user.failed_logins >= attempts:
+                user.locked_until, user.failed_logins = now + dt.timedelta(minutes=lock_minutes), 0
+            session.commit()
+        raise BadCredentials("用户名或密码错误")
+    if user.failed_logins or user.locked_until:
+        user.failed_logins, user.locked_until = 0, None
+        session.commit()
+    return user
 
 
 def unit_by_code(session: Session, code: str) -> Unit:

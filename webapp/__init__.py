@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy import event
 from engine import clock
 from engine.config import Settings
 from engine.runtime import ProcessRuntime
-from webapp.extensions import db, migrate
+from webapp.extensions import babel, csrf, db, migrate
 
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 
@@ -27,6 +28,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
         JSON_AS_ASCII=False,
         PRESSFLOW=settings,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session, which expires on its own
+        BABEL_DEFAULT_LOCALE="zh",
+        BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
     )
     app.config.update(config or {})
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
@@ -43,11 +51,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from webapp.api import bp as api_bp
+    from webapp.auth import bp as auth_bp
     from webapp.errors import register_error_handlers
     from webapp.site import bp as site_bp
+    from webapp.web import register_page_context, select_locale
 
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    csrf.exempt(api_bp)  # the API authenticates with bearer tokens, which a browser never sends on its own
     app.register_blueprint(api_bp)
     app.register_blueprint(site_bp)
+    app.register_blueprint(auth_bp)
+    register_page_context(app)
     register_error_handlers(app)
     app.add_template_filter(_shanghai, "shanghai")
 

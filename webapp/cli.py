@@ -7,7 +7,7 @@ import os
 import shutil
 import signal
 import sys
-import time
+import threading
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -125,17 +125,18 @@ def worker_command(once: bool) -> None:
     from engine.timers import run_due_timers
     from webapp.extensions import db
 
-    stopping = False
+    # An Event, not a flag and time.sleep: the signal handler's set() ends the wait at once, so `docker stop`
+    # (10 s grace) never has to kill a worker that polls less often than that.
+    stopping = threading.Event()
 
     def _stop(_signum: int, _frame: Any) -> None:
-        nonlocal stopping
-        stopping = True
+        stopping.set()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     settings = _settings()
     click.echo(f"定时任务进程已启动（每 {settings.worker_poll_seconds}s 检查一次）")
-    while not stopping:
+    while not stopping.is_set():
         advanced = run_due_timers(db.session, _runtime(), settings.timer_batch_size)
         db.session.remove()
         if advanced:
@@ -143,7 +144,7 @@ def worker_command(once: bool) -> None:
         if once:
             break
         if not advanced:
-            time.sleep(settings.worker_poll_seconds)
+            stopping.wait(settings.worker_poll_seconds)
     click.echo("定时任务进程已停止")
 
 
@@ -175,14 +176,18 @@ def calendar_group() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
 def calendar_import_command(file: Path) -> None:
-    """Load a year's holidays and make-up working days (CSV: date,kind,note) from the State Council notice."""
+    """Load a year's holidays and make-up working days (CSV: date,type,note) from the State Council notice."""
     from engine.calendar_store import import_overrides
     from engine.workcalendar import CalendarImportError
     from webapp.extensions import db
 
     try:
         count, years = import_overrides(db.session, file.read_text(encoding="utf-8"), file.name)
-    except (CalendarImportError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        # Excel on Chinese Windows saves plain "CSV" as GBK: say how to fix it, not which byte failed.
+        click.secho(f"错误：{file.name} 不是 UTF-8 编码，请另存为“CSV UTF-8（逗号分隔）”后再导入", fg="red", err=True)
+        raise SystemExit(1) from exc
+    except CalendarImportError as exc:
         click.secho(f"错误：{exc}", fg="red", err=True)
         raise SystemExit(1) from exc
     click.echo(f"已导入 {count} 个调整日，年份：{', '.join(map(str, years))}")

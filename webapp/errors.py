@@ -5,13 +5,25 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import Conflict, Forbidden, InvalidInput, ModelError, NotFound, PressflowError
+from engine.errors import (
+    AccountLocked,
+    BadCredentials,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    ModelError,
+    NotFound,
+    PressflowError,
+)
 
 log = logging.getLogger(__name__)
 
-STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidInput: 422, ModelError: 422}
+STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidInput: 422, ModelError: 422, BadCredentials: 401,
+          AccountLocked: 403}
 HTTP_MESSAGES = {
     400: "请求格式错误", 401: "请先登录或提供有效的访问令牌", 403: "无权执行此操作", 404: "资源不存在或无权查看",
     405: "不支持此请求方法", 409: "冲突：已被他人处理或已变更", 413: "上传内容超过大小限制", 415: "不支持的内容类型",
@@ -56,6 +68,10 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(exc, ModelError) and exc.problems:
             fields = {"problems": exc.problems}  # type: ignore[dict-item]
         return error_response(STATUS.get(type(exc), 400), exc.code, exc.message, fields)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):  # type: ignore[no-untyped-def]
+        return error_response(400, "csrf", gettext("页面已过期或缺少安全令牌，请刷新页面后重新提交。"))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):  # type: ignore[no-untyped-def]

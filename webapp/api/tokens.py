@@ -7,7 +7,6 @@ import datetime as dt
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash
 
 from engine import clock
 from engine.models import User
@@ -32,11 +31,3 @@ def user_from_token(session: Session, secret: str, token: str) -> User | None:
         return None
     user = session.scalar(select(User).where(User.username == payload.get("u")))
     return user if user is not None and user.active else None
-
-
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    """Return the active user with these credentials, or None."""
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
-        return None
-    return user

@@ -15,11 +15,12 @@ from engine.calendar_store import load_calendar
 from engine.deploy import latest_versions, model_of
 from engine.errors import InvalidInput
 from engine.models import AuditEntry, HumanTask, Instance, Unit
+from engine.org import sign_in
 from webapp.api import bp, schemas
 from webapp.api.openapi import build_spec
 from webapp.api.present import attachment_dict, dump, history_dict, instance_dict, task_dict
-from webapp.api.tokens import authenticate, issue_token
-from webapp.errors import BadRequest, Unauthorized
+from webapp.api.tokens import issue_token
+from webapp.errors import BadRequest
 from webapp.extensions import db
 
 
@@ -44,9 +45,9 @@ def _body(schema: type[Schema]) -> dict[str, Any]:
 @bp.post("/auth/token", endpoint="issue_token")
 def issue_token_view() -> Response:
     creds = _body(schemas.TokenRequest)
-    user = authenticate(db.session, creds["username"], creds["password"])
-    if user is None:
-        raise Unauthorized("用户名或密码错误")
+    settings = current_app.config["PRESSFLOW"]
+    user = sign_in(db.session, creds["username"], creds["password"], settings.lockout_attempts,
+                   settings.lockout_minutes)
     token, expires_at = issue_token(current_app.config["SECRET_KEY"], user,
                                     current_app.config["PRESSFLOW"].token_ttl_seconds)
     return jsonify(dump(schemas.TokenResponse, {"token": token, "expires_at": expires_at}))
