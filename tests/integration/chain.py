@@ -97,3 +97,15 @@ def to_conference_timer(login: Any, unit: str = "yuzhong", **overrides: Any) -> 
 
 def open_steps(user: Any, instance_id: int) -> list[str]:
     return sorted(t["bpmn_id"] for t in user.instance(instance_id)["tasks"])
+
+
+def run_timers(app: Any, at: str) -> str:
+    """Run one ``pressflow run-timers --now AT`` pass through the CLI and return what it printed."""
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+
+    from webapp.cli import main
+
+    result = CliRunner().invoke(main, ["run-timers", "--now", at], obj=ScriptInfo(create_app=lambda: app))
+    assert result.exit_code == 0, result.output
+    return result.output
