@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -153,3 +154,46 @@ def login(client: Any) -> Any:
         return users[username][1]
 
     return _login
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class WebUser:
+    """A browser-like session of one demo user: its own test client, signed in through the sign-in form."""
+
+    def __init__(self, app: Any, username: str, password: str = DEMO_PASSWORD) -> None:
+        self.client = app.test_client()
+        self.username = username
+        page = self.client.get("/login")
+        response = self.client.post("/login", data={"username": username, "password": password,
+                                                    "csrf_token": self.csrf_from(page.text), "next": "/"})
+        assert response.status_code == 302, response.text
+
+    @staticmethod
+    def csrf_from(html: str) -> str:
+        match = CSRF_FIELD.search(html)
+        assert match, "page has no CSRF token"
+        return match.group(1)
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.client.get(path, **kwargs)
+
+    def post_form(self, path: str, data: dict[str, Any] | None = None, *, page: str | None = None,
+                  **kwargs: Any) -> Any:
+        """POST a form the way the browser would: with the CSRF token of ``page`` (default: the inbox)."""
+        token = self.csrf_from(self.client.get(page or "/", follow_redirects=True).text)
+        return self.client.post(path, data={**(data or {}), "csrf_token": token}, **kwargs)
+
+
+@pytest.fixture
+def web(app: Any) -> Any:
+    """``web("yz_clerk")`` returns a :class:`WebUser` signed in through the form (cached per username)."""
+    users: dict[str, WebUser] = {}
+
+    def _web(username: str) -> WebUser:
+        if username not in users:
+            users[username] = WebUser(app, username)
+        return users[username]
+
+    return _web

@@ -62,9 +62,20 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(site_bp)
     app.register_blueprint(auth_bp)
+    for blueprint in _page_blueprints():
+        app.register_blueprint(blueprint)
     register_page_context(app)
     register_error_handlers(app)
     app.add_template_filter(_shanghai, "shanghai")
+
+
+def _page_blueprints() -> list[Any]:
+    from webapp.applications import bp as applications_bp
+    from webapp.delegations import bp as delegations_bp
+    from webapp.notifications import bp as notifications_bp
+    from webapp.tasks import bp as tasks_bp
+
+    return [tasks_bp, applications_bp, notifications_bp, delegations_bp]
 
 
 def _shanghai(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, render_template
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, url_for
 from sqlalchemy import func, select, text
 
 from engine.deploy import latest_versions
 from engine.models import Instance
 from webapp.extensions import db
+from webapp.web import current_user
 
 bp = Blueprint("site", __name__)
 
 
 @bp.get("/")
-def index() -> str:
-    """Show what is deployed and how many applications are in each state."""
+def index() -> str | Response:
+    """Signed-in people go to their inbox; others see what is deployed and how many applications are in each state."""
+    if current_user() is not None and "tasks.inbox" in current_app.view_functions:
+        return redirect(url_for("tasks.inbox"))
     versions = latest_versions(db.session)
     counts = dict(db.session.execute(
         select(Instance.status, func.count()).group_by(Instance.status)

@@ -104,5 +104,6 @@ def register_page_context(app: Flask) -> None:
             "unread_notifications": unread_count(db.session, user) if user else 0,
             "languages": LANGUAGES,
             "navigation": [(e, label) for e, label in NAVIGATION if e in current_app.view_functions],
+            "navigation_endpoints": current_app.view_functions.keys(),
             "current_language": select_locale(),
         }

@@ -1,0 +1,5 @@
+"""Routes of the applications blueprint."""
+
+from __future__ import annotations
+
+from webapp.applications import bp  # noqa: F401
