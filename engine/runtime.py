@@ -92,6 +92,14 @@ class HumanTaskInfo:
     due_in_workdays: int
     instructions: str
     data: dict[str, Any]
+    #: Name of a task variable holding the username the task belongs to (会签: one task per approver).
+    assignee_variable: str = ""
+
+    @property
+    def designated_assignee(self) -> str | None:
+        """The username the diagram assigns this task to, if any."""
+        value = self.data.get(self.assignee_variable) if self.assignee_variable else None
+        return value if isinstance(value, str) and value else None
 
 
 class ProcessRuntime:
@@ -241,6 +249,7 @@ def _describe(task: SpiffTask) -> HumanTaskInfo:
         due_in_workdays=_int(props.get("dueInWorkdays"), 0),
         instructions=spec.extensions.get("instructionsForEndUser", "") or "",
         data=dict(task.data),
+        assignee_variable=props.get("assigneeVariable", ""),
     )
 
 

@@ -161,7 +161,7 @@ def _new_task_row(
     office_task = bool(info.candidate_roles) and all(r in OFFICE_ROLES for r in info.candidate_roles)
     unit_id = office_unit(session).id if office_task else instance.unit_id
     # The application belongs to the clerk who started it: their own steps come back to them.
-    assignee = instance.started_by if "applicant" in info.candidate_roles else None
+    assignee = instance.started_by if "applicant" in info.candidate_roles else info.designated_assignee
     return HumanTask(
         id=str(uuid.uuid4()), spiff_task_id=info.task_id, instance_id=instance.id, name=info.name,
         bpmn_id=info.bpmn_id, form_key=info.form_key,
