@@ -25,8 +25,8 @@ def instance_id(app, login) -> int:
     return instance_id
 
 
-def _open(user, instance_id: int) -> list[dict]:
-    return sorted(((t["bpmn_id"], t["assignee"]) for t in user.instance(instance_id)["tasks"]))
+def _open(user, instance_id: int) -> list[tuple[str, str]]:
+    return sorted((t["bpmn_id"], t["assignee"]) for t in user.instance(instance_id)["tasks"])
 
 
 def test_countersign_gives_each_approver_their_own_task_and_waits_for_all(login, instance_id):
