@@ -124,6 +124,23 @@ def workflow_values(task: HumanTask, values: dict[str, Any]) -> dict[str, Any]:
     return {f"{task.bpmn_id}_{name}": value for name, value in values.items()}
 
 
+def form_values(task: HumanTask, data: dict[str, Any]) -> dict[str, Any]:
+    """The values a task's form shows: what the workflow holds under the form's field names (reverse of above)."""
+    names = {field["name"] for field in forms.describe_form(task.form_key)}
+    prefix = f"{task.bpmn_id}_" if forms.decision_field(task.form_key) else ""
+    return {name: data[prefix + name] for name in names if prefix + name in data}
+
+
+def prefill(session: Session, runtime: ProcessRuntime, task: HumanTask) -> dict[str, Any]:
+    """Load the workflow and return the values the open task's form starts with."""
+    if not task.is_open:
+        return {}
+    instance = task.instance
+    workflow = runtime.load(model_of(runtime, instance.version), instance.state, load_calendar(session))
+    spiff_task = runtime.task(workflow, task.spiff_task_id)
+    return form_values(task, dict(spiff_task.data)) if spiff_task is not None else {}
+
+
 def _validated(
     session: Session, task: HumanTask, instance: Instance, calendar: WorkCalendar,
     data: dict[str, Any], task_data: dict[str, Any],

@@ -12,7 +12,7 @@ import forms
 from engine import applications, attachments, reviewing
 from engine.access import can_act, require_visible, task_visibility_filter, visible_instances
 from engine.calendar_store import load_calendar
-from engine.deploy import latest_versions, model_of
+from engine.deploy import latest_versions
 from engine.errors import InvalidInput
 from engine.models import AuditEntry, HumanTask, Instance, Unit
 from engine.org import sign_in
@@ -151,18 +151,9 @@ def list_tasks() -> Response:
 @bp.get("/tasks/<task_id>")
 def get_task(task_id: str) -> Response:
     task = reviewing.mark_opened(db.session, g.user, task_id)
-    detail = task_dict(task) | {"form_schema": forms.describe_form(task.form_key), "data": _prefill(task)}
+    detail = task_dict(task) | {"form_schema": forms.describe_form(task.form_key),
+                                "data": applications.prefill(db.session, _runtime(), task)}
     return jsonify(dump(schemas.TaskDetailOut, detail))
-
-
-def _prefill(task: HumanTask) -> dict[str, Any]:
-    if not task.is_open:
-        return {}
-    runtime = _runtime()
-    workflow = runtime.load(model_of(runtime, task.instance.version), task.instance.state, load_calendar(db.session))
-    spiff_task = runtime.task(workflow, task.spiff_task_id)
-    names = {f["name"] for f in forms.describe_form(task.form_key)}
-    return {k: v for k, v in (spiff_task.data if spiff_task else {}).items() if k in names}
 
 
 @bp.post("/tasks/<task_id>/claim")
