@@ -26,7 +26,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-.PHONY: help venv assets run serve init test lint typecheck bench clean
+.PHONY: help venv assets translations i18n-update run serve init test lint typecheck bench clean
 
 help:
 	@echo "targets: run test lint typecheck assets bench venv clean"
@@ -53,8 +53,24 @@ assets:
 	@echo "no package.json: skipping front-end assets"
 endif
 
+# --- Translations (.po committed, .mo compiled here) --------------------------------------
+CATALOGUES := $(wildcard webapp/translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGUES:.po=.mo)
+
+translations: $(COMPILED)
+
+webapp/translations/%/LC_MESSAGES/messages.mo: webapp/translations/%/LC_MESSAGES/messages.po $(VENV_STAMP)
+	$(VENV)/bin/pybabel compile -d webapp/translations -l $* --statistics
+
+# Re-extract every text and merge it into the catalogues (then translate the new entries).
+i18n-update: $(VENV_STAMP)
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -o webapp/translations/messages.pot --no-location --omit-header \
+	  --sort-output .
+	$(VENV)/bin/pybabel -q update -i webapp/translations/messages.pot -d webapp/translations --no-fuzzy-matching \
+	  --omit-header
+
 # --- Run ------------------------------------------------------------------------------
-init: $(VENV_STAMP) assets
+init: $(VENV_STAMP) assets translations
 	$(VENV)/bin/pressflow init --demo
 
 run: init
@@ -63,7 +79,7 @@ run: init
 serve: run
 
 # --- Quality ----------------------------------------------------------------------------
-test: $(VENV_STAMP) assets
+test: $(VENV_STAMP) assets translations
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -53,6 +53,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.api import bp as api_bp
     from webapp.auth import bp as auth_bp
     from webapp.errors import register_error_handlers
+    from webapp.i18n import register_i18n
     from webapp.site import bp as site_bp
     from webapp.web import register_page_context, select_locale
 
@@ -65,6 +66,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in _page_blueprints():
         app.register_blueprint(blueprint)
     register_page_context(app)
+    register_i18n(app)
     register_error_handlers(app)
     app.add_template_filter(_shanghai, "shanghai")
 
