@@ -42,11 +42,12 @@ def _advance_one(session: Session, runtime: ProcessRuntime, instance_id: int, no
             return False
         calendar = load_calendar(session)
         workflow = runtime.load(model_of(runtime, instance.version), instance.state, calendar)
+        # The trail reads in cause order: the timer first, then whatever incident it led to.
+        audit(session, instance, "system", "timer", comment=f"定时器到期（{instance.next_timer_at.isoformat()}）")
         try:
             runtime.advance(workflow)
         except Exception as exc:  # noqa: BLE001 - any script error becomes an incident, never a dead worker
             record_incident(session, instance, exc, "system")
-        audit(session, instance, "system", "timer", comment=f"定时器到期（{instance.next_timer_at.isoformat()}）")
         save_workflow(session, runtime, instance, workflow, calendar)
         if instance.status == "completed":
             audit(session, instance, "system", "end", comment=f"流程结束：{instance.outcome}")
