@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 import forms
 from engine import clock
-from engine.access import acting_for, require_can_act, require_visible
+from engine.access import acting_for, holds_candidate_role, require_can_act, require_visible
 from engine.calendar_store import load_calendar
 from engine.delegation import load_delegations
 from engine.deploy import latest_version, model_of
@@ -69,9 +69,12 @@ def claim_task(session: Session, runtime: ProcessRuntime, actor: User, task_id: 
     """Take a group task (认领) so that only the actor works on it."""
     with unit_of_work(session):
         task, instance = _open_task(session, actor, task_id)
-        require_can_act(actor, task)
+        if not holds_candidate_role(actor, task):
+            require_can_act(actor, task)
         if task.assignee == actor.username:
             return task
+        if task.assignee is not None and task.assignee != acting_for(actor, task):
+            raise Conflict(f"此任务已由 {task.assignee} 认领")
         task.assignee = actor.username
         audit(session, instance, actor.username, "claim", task_id=task.id, task_name=task.name, bpmn_id=task.bpmn_id)
     return task
