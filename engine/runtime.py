@@ -19,7 +19,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.task import Task as SpiffTask
@@ -207,7 +207,8 @@ class ProcessRuntime:
 
         try:
             return workflow.get_task_from_id(UUID(task_id))
-        except (ValueError, KeyError):
+        except (ValueError, KeyError, TaskNotFoundException):
+            # A send-back (退回) removes the tasks after the step returned to; their old rows point nowhere.
             return None
 
     @staticmethod

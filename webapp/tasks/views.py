@@ -1,5 +1,146 @@
-"""Routes of the tasks blueprint."""
+"""Routes of the tasks blueprint: 待办, 已办, the task page and its actions (办理, 认领, 释放, 退回, 转办)."""
 
 from __future__ import annotations
 
-from webapp.tasks import bp  # noqa: F401
+from typing import Any
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from engine import applications, attachments, clock, reviewing
+from engine.access import can_act, holds_candidate_role
+from engine.calendar_store import load_calendar
+from engine.errors import InvalidInput
+from engine.models import HumanTask
+from webapp.extensions import db
+from webapp.tasks import bp, formdata, present
+from webapp.web import current_user, login_required, safe_next
+
+
+def _runtime() -> Any:
+    return current_app.extensions["pressflow_runtime"]
+
+
+@bp.get("", endpoint="inbox")
+@login_required
+def inbox() -> tuple[str, int] | str:
+    """待办: my tasks and my role's queue, earliest deadline first, with filters and search."""
+    user = current_user()
+    filters, problems = present.parse_filters(db.session, request.args)
+    tasks = present.actionable_tasks(db.session, user)
+    box = present.build_inbox(tasks, None if problems else filters)
+    calendar, now = load_calendar(db.session), clock.now()
+    dues = {t.id: present.due_of(t, calendar, now) for t in box.mine + box.queue}
+    page = render_template("tasks/inbox.html", inbox=box, filters=filters, problems=problems, dues=dues,
+                           names=present.display_names(db.session, [t.assignee for t in box.mine]))
+    return (page, 400) if problems else page
+
+
+@bp.get("/done", endpoint="done")
+@login_required
+def done() -> str:
+    """已办: the tasks I completed or sent back, newest first, including those done for someone else."""
+    user = current_user()
+    rows = list(db.session.scalars(
+        select(HumanTask).where(HumanTask.completed_by == user.username,
+                                HumanTask.closed_reason.in_(("completed", "returned")))
+        .order_by(HumanTask.completed_at.desc()).limit(200)))
+    names = present.display_names(db.session, [t.on_behalf_of for t in rows])
+    return render_template("tasks/done.html", tasks=rows, names=names, decision_label=present.decision_label)
+
+
+@bp.get("/<task_id>", endpoint="show")
+@login_required
+def show(task_id: str) -> str:
+    """The task page: the application, earlier 审批意见, the form and the actions the user may take."""
+    task = reviewing.mark_opened(db.session, current_user(), task_id)
+    values = applications.prefill(db.session, _runtime(), task)
+    return _task_page(task, values)
+
+
+@bp.post("/<task_id>/complete", endpoint="complete")
+@login_required
+def complete(task_id: str) -> Response | tuple[str, int]:
+    """办理: validate the form and complete the task; errors come back inline with the values kept."""
+    task = reviewing.mark_opened(db.session, current_user(), task_id)
+    data = formdata.from_post(task.form_key, request.form)
+    try:
+        applications.complete_task(db.session, _runtime(), current_user(), task_id, data)
+    except InvalidInput as exc:
+        return _task_page(reviewing.mark_opened(db.session, current_user(), task_id), data, exc, "complete"), 422
+    flash(_("已办理：%(step)s", step=_(task.name)), "success")
+    return redirect(url_for("tasks.inbox"))
+
+
+@bp.post("/<task_id>/claim", endpoint="claim")
+@login_required
+def claim(task_id: str) -> Response:
+    """认领: take a task of my role's queue."""
+    task = applications.claim_task(db.session, _runtime(), current_user(), task_id)
+    flash(_("已认领：%(step)s", step=_(task.name)), "success")
+    return redirect(safe_next(request.form.get("next"), url_for("tasks.show", task_id=task_id)))
+
+
+@bp.post("/<task_id>/release", endpoint="release")
+@login_required
+def release(task_id: str) -> Response:
+    """释放: give a claimed task back to my role's queue."""
+    task = applications.release_task(db.session, _runtime(), current_user(), task_id)
+    flash(_("已释放：%(step)s，其他同岗位人员可以认领", step=_(task.name)), "success")
+    return redirect(safe_next(request.form.get("next"), url_for("tasks.inbox")))
+
+
+@bp.post("/<task_id>/return", endpoint="return_to")
+@login_required
+def return_to(task_id: str) -> Response | tuple[str, int]:
+    """退回: send the application back to an earlier step (by default the applicant's) with a reason."""
+    target, comment = request.form.get("target") or None, request.form.get("comment", "")
+    try:
+        reviewing.return_to(db.session, _runtime(), current_user(), task_id, comment, target)
+    except InvalidInput as exc:
+        task = reviewing.mark_opened(db.session, current_user(), task_id)
+        return _task_page(task, applications.prefill(db.session, _runtime(), task), exc, "return"), 422
+    flash(_("已退回，对方将看到退回理由。"), "success")
+    return redirect(url_for("tasks.inbox"))
+
+
+@bp.post("/<task_id>/transfer", endpoint="transfer")
+@login_required
+def transfer(task_id: str) -> Response | tuple[str, int]:
+    """转办: hand the task to a colleague with the same role in the unit, with a reason."""
+    to, reason = request.form.get("to", ""), request.form.get("reason", "")
+    try:
+        task = reviewing.transfer(db.session, current_user(), task_id, to, reason)
+    except InvalidInput as exc:
+        task = reviewing.mark_opened(db.session, current_user(), task_id)
+        return _task_page(task, applications.prefill(db.session, _runtime(), task), exc, "transfer"), 422
+    names = present.display_names(db.session, [task.assignee])
+    flash(_("已转办给 %(name)s", name=names.get(task.assignee or "", task.assignee)), "success")
+    return redirect(url_for("tasks.inbox"))
+
+
+def _task_page(task: HumanTask, values: dict[str, Any], error: InvalidInput | None = None,
+               panel: str | None = None) -> str:
+    user = current_user()
+    instance = task.instance
+    acting = task.is_open and instance.status not in ("suspended", "terminated", "completed") and can_act(user, task)
+    steps = reviewing.returnable_steps(db.session, _runtime(), task) if acting else []
+    files = attachments.list_attachments(db.session, user, instance.id)
+    names = present.display_names(db.session, [task.assignee, task.returned_by, task.completed_by, task.on_behalf_of,
+                                               *(f.uploaded_by for f in files), *(s.completed_by for s in steps)])
+    return render_template(
+        "tasks/show.html", task=task, instance=instance, values=values, acting=acting, names=names, steps=steps,
+        panel=panel, error=error, errors=(error.fields or {}) if error else {},
+        posted=request.form if panel in ("return", "transfer") else {},
+        fields=formdata.describe(task.form_key), decisions=formdata.decision_choices(task.form_key),
+        list_rows=formdata.list_rows, due=present.due_of(task, load_calendar(db.session), clock.now()),
+        can_claim=task.is_open and task.assignee is None and holds_candidate_role(user, task),
+        can_release=task.is_open and task.assignee == user.username,
+        candidates=reviewing.transfer_candidates(db.session, user, task) if acting else [],
+        application=present.application_fields(instance), opinions=present.opinions_of(db.session, instance),
+        files=[(f, present.attachment_url(instance.id, f.id)) for f in files], kinds=attachments.KINDS,
+        application_url=url_for("applications.show", instance_id=instance.id)
+        if "applications.show" in current_app.view_functions else None,
+    )
