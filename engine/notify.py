@@ -78,8 +78,10 @@ def notify_new_task(session: Session, instance: Instance, task: HumanTask) -> No
 
 def notify_overdue(session: Session, now: dt.datetime) -> int:
     """Announce every open task that has become overdue since the last pass; return how many. Commits."""
+    # Several workers may run this at once: each takes the tasks it announces (PostgreSQL; SQLite has one writer).
     tasks = list(session.scalars(select(HumanTask).where(
-        HumanTask.completed_at.is_(None), HumanTask.due_at < now, HumanTask.overdue_notified_at.is_(None))))
+        HumanTask.completed_at.is_(None), HumanTask.due_at < now, HumanTask.overdue_notified_at.is_(None))
+        .with_for_update(skip_locked=True, of=HumanTask)))
     for task in tasks:
         message = f"已逾期：《{task.instance.title or '申请'}》{task.name}，办理期限 {task.due_at:%Y-%m-%d}"
         notify(session, task_audience(session, task), "overdue", message, task.instance, task)
@@ -114,7 +116,8 @@ def send_pending_emails(session: Session, smtp: SmtpSettings, limit: int = 100) 
     if not smtp.host:
         return 0
     rows = list(session.scalars(select(Notification).where(Notification.email_status == "pending")
-                                .order_by(Notification.id).limit(limit)))
+                                .order_by(Notification.id).limit(limit)
+                                .with_for_update(skip_locked=True, of=Notification)))
     if not rows:
         return 0
     sent = 0

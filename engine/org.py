@@ -16,6 +16,9 @@ from engine.models import RoleGrant, Unit, User
 from engine.workcalendar import SHANGHAI
 
 USERNAME = re.compile(r"[A-Za-z0-9_.-]{2,60}")
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
+#: Demo users get an address here (a reserved domain, so nothing leaves a real SMTP server for them).
+DEMO_EMAIL_DOMAIN = "pressflow.test"
 
 DEMO_UNITS = (
     ("yuzhong", "渝中区人民政府", "district"),
@@ -97,9 +100,10 @@ def ensure_unit(session: Session, code: str, name: str, kind: str) -> Unit:
 
 
 def create_user(
-    session: Session, username: str, display_name: str, password: str, *, password_hash: str | None = None
+    session: Session, username: str, display_name: str, password: str, *, password_hash: str | None = None,
+    email: str | None = None,
 ) -> User:
-    """Create a user with a hashed password; refuse a username that exists."""
+    """Create a user with a hashed password (and an optional e-mail address); refuse a username that exists."""
     if not USERNAME.fullmatch(username):
         raise InvalidInput("用户名无效", fields={"username": ["用户名须为 2–60 位字母、数字、下划线、点或连字符"]})
     if session.scalar(select(User).where(User.username == username)) is not None:
@@ -108,7 +112,9 @@ def create_user(
         raise InvalidInput("密码至少 8 位", fields={"password": ["密码至少 8 位"]})
     if not display_name.strip() or len(display_name) > 100:
         raise InvalidInput("显示名称无效", fields={"display_name": ["显示名称须为 1–100 个字符"]})
-    user = User(username=username, display_name=display_name,
+    if email is not None and (len(email) > 200 or not EMAIL.fullmatch(email)):
+        raise InvalidInput("电子邮箱无效", fields={"email": ["请填写有效的电子邮箱地址，如 name@example.gov.cn"]})
+    user = User(username=username, display_name=display_name, email=email or None,
                 password_hash=password_hash or generate_password_hash(password))
     session.add(user)
     session.flush()
@@ -134,6 +140,7 @@ def seed_demo(session: Session, password: str) -> int:
         if user is None:
             user = create_user(session, username, display_name, password, password_hash=shared_hash)
             added += 1
+        user.email = user.email or f"{username}@{DEMO_EMAIL_DOMAIN}"
         for role, unit_code in grants:
             grant(session, user, role, units[unit_code])
     session.commit()

@@ -92,22 +92,43 @@ def withdraw(session: Session, runtime: ProcessRuntime, actor: User, instance_id
     with unit_of_work(session):
         instance = require_visible(actor, session.get(Instance, instance_id))
         instance = require_instance(session, instance.id)
-        if instance.status not in ("running",):
-            raise Conflict("申请当前不能撤回")
-        mine = session.scalar(select(HumanTask).where(
-            HumanTask.instance_id == instance.id, HumanTask.closed_reason == "completed")
-            .order_by(HumanTask.completed_at.desc(), HumanTask.id.desc()).limit(1))
-        if mine is None or actor.username not in (mine.completed_by, mine.on_behalf_of):
-            raise Forbidden("只能撤回自己最近一次提交的办理")
-        open_rows = _open_rows(session, instance)
-        if not open_rows:
-            raise Conflict("没有可撤回的待办")
-        if any(r.opened_at is not None or _claimed(session, r) for r in open_rows):
-            raise Conflict("下一环节已查看或认领，不能撤回；如需修改请联系其退回")
+        mine, open_rows = _withdrawal(session, actor, instance)
         _reset(session, runtime, instance, open_rows[0], mine, actor, comment.strip() or "申请人撤回", "withdrawn")
         audit(session, instance, actor.username, "withdraw", task_id=mine.id, task_name=mine.name,
               bpmn_id=mine.bpmn_id, comment=comment.strip() or "撤回")
     return instance
+
+
+def can_withdraw(session: Session, actor: User, instance: Instance) -> bool:
+    """Tell whether the actor may withdraw (撤回) their last submission on the instance right now."""
+    try:
+        _withdrawal(session, actor, instance)
+    except (Forbidden, Conflict):
+        return False
+    return True
+
+
+def _withdrawal(session: Session, actor: User, instance: Instance) -> tuple[HumanTask, list[HumanTask]]:
+    """The actor's last submission and the open steps it led to, or raise why it cannot be withdrawn."""
+    if instance.status not in ("running",):
+        raise Conflict("申请当前不能撤回")
+    # The audit trail orders submissions exactly; task rows completed in the same instant would tie.
+    last = session.scalar(select(AuditEntry.task_id).where(
+        AuditEntry.instance_id == instance.id, AuditEntry.action == "complete")
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(1))
+    mine = session.get(HumanTask, last) if last else None
+    if mine is None or mine.closed_reason != "completed" or actor.username not in (mine.completed_by,
+                                                                                   mine.on_behalf_of):
+        raise Forbidden("只能撤回自己最近一次提交的办理")
+    open_rows = _open_rows(session, instance)
+    if not open_rows:
+        raise Conflict("没有可撤回的待办")
+    if any(r.returned_by for r in open_rows):
+        # The open step was reopened by 退回 or 撤回, not reached by that submission: there is nothing to take back.
+        raise Conflict("申请已被退回或撤回，当前没有可撤回的提交")
+    if any(r.opened_at is not None or _claimed(session, r) for r in open_rows):
+        raise Conflict("下一环节已查看或认领，不能撤回；如需修改请联系其退回")
+    return mine, open_rows
 
 
 def transfer(session: Session, actor: User, task_id: str, to_username: str, reason: str) -> HumanTask:

@@ -104,7 +104,25 @@ def run_timers_command(now_text: str | None) -> None:
     with clock.frozen_at(_parse_now(now_text)) if now_text else nullcontext():
         while batch := run_due_timers(db.session, _runtime(), _settings().timer_batch_size):
             total.extend(batch)
+        overdue, sent = _deliver_notifications()
     click.echo(f"已推进 {len(total)} 个实例" + (f"：{', '.join(map(str, total))}" if total else ""))
+    click.echo(f"逾期提醒 {overdue} 个任务，发送邮件 {sent} 封")
+
+
+def _deliver_notifications() -> tuple[int, int]:
+    """Announce newly overdue tasks, then e-mail queued notifications when SMTP is configured."""
+    from engine.notify import SmtpSettings, notify_overdue, send_pending_emails
+    from webapp.extensions import db
+
+    settings = _settings()
+    overdue = notify_overdue(db.session, clock.now())
+    smtp = SmtpSettings(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_sender,
+                        username=settings.smtp_username, password=settings.smtp_password,
+                        starttls=bool(settings.smtp_starttls), base_url=settings.base_url)
+    sent = 0
+    while batch := send_pending_emails(db.session, smtp):
+        sent += batch
+    return overdue, sent
 
 
 def _parse_now(text: str) -> dt.datetime:
@@ -121,7 +139,7 @@ def _parse_now(text: str) -> dt.datetime:
 @click.option("--once", is_flag=True, help="只运行一轮后退出")
 @with_appcontext
 def worker_command(once: bool) -> None:
-    """Run timers in a loop until SIGTERM/SIGINT (safe to start on many hosts)."""
+    """Run timers, overdue notices and e-mail in a loop until SIGTERM/SIGINT (safe to start on many hosts)."""
     from engine.timers import run_due_timers
     from webapp.extensions import db
 
@@ -138,9 +156,12 @@ def worker_command(once: bool) -> None:
     click.echo(f"定时任务进程已启动（每 {settings.worker_poll_seconds}s 检查一次）")
     while not stopping.is_set():
         advanced = run_due_timers(db.session, _runtime(), settings.timer_batch_size)
+        overdue, sent = _deliver_notifications()
         db.session.remove()
         if advanced:
             click.echo(f"{clock.now().isoformat()} 已推进实例 {', '.join(map(str, advanced))}")
+        if overdue or sent:
+            click.echo(f"{clock.now().isoformat()} 逾期提醒 {overdue} 个任务，发送邮件 {sent} 封")
         if once:
             break
         if not advanced:
@@ -201,15 +222,16 @@ def user_group() -> None:
 @user_group.command("create")
 @click.argument("username")
 @click.option("--name", "display_name", required=True, help="显示名称")
+@click.option("--email", default=None, help="电子邮箱（用于邮件通知，可选）")
 @click.password_option(help="密码（至少 8 位）")
 @with_appcontext
-def user_create_command(username: str, display_name: str, password: str) -> None:
+def user_create_command(username: str, display_name: str, email: str | None, password: str) -> None:
     """Create a user."""
     from engine.org import create_user
     from webapp.extensions import db
 
     try:
-        create_user(db.session, username, display_name, password)
+        create_user(db.session, username, display_name, password, email=email)
     except PressflowError as exc:
         _fail(exc)
     db.session.commit()
