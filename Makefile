@@ -59,13 +59,15 @@ COMPILED := $(CATALOGUES:.po=.mo)
 
 translations: $(COMPILED)
 
+# --use-fuzzy: a catalogue written with --omit-header has no header, which babel reads as "fuzzy" and would skip;
+# fuzzy entries themselves are ruled out by tests/unit/test_translations.py.
 webapp/translations/%/LC_MESSAGES/messages.mo: webapp/translations/%/LC_MESSAGES/messages.po $(VENV_STAMP)
-	$(VENV)/bin/pybabel compile -d webapp/translations -l $* --statistics
+	$(VENV)/bin/pybabel compile --use-fuzzy -d webapp/translations -l $* --statistics
 
 # Re-extract every text and merge it into the catalogues (then translate the new entries).
 i18n-update: $(VENV_STAMP)
-	$(VENV)/bin/pybabel -q extract -F babel.cfg -o webapp/translations/messages.pot --no-location --omit-header \
-	  --sort-output .
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k lazy_gettext -o webapp/translations/messages.pot \
+	  --no-location --omit-header --sort-output .
 	$(VENV)/bin/pybabel -q update -i webapp/translations/messages.pot -d webapp/translations --no-fuzzy-matching \
 	  --omit-header
 

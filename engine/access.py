@@ -37,6 +37,11 @@ def is_overseer(user: User) -> bool:
     return bool(user.roles() & set(OVERSIGHT_ROLES))
 
 
+def may_model(user: User) -> bool:
+    """Process owners and admins edit, validate, deploy and migrate process models; nobody else."""
+    return bool(user.roles() & {"process_owner", "admin"})
+
+
 def works_for_office(user: User) -> bool:
     """The Information Office receives every application, so its staff see them all."""
     return any(g.role in OFFICE_ROLES and g.unit.kind == "office" for g in user.grants)

@@ -9,13 +9,17 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 _now: Callable[[], _dt.datetime] = lambda: _dt.datetime.now(_dt.UTC)  # noqa: E731
+#: A clock for the current thread/context only, e.g. a dry run's fake time while real requests go on around it.
+_local: ContextVar[Callable[[], _dt.datetime] | None] = ContextVar("pressflow_local_clock", default=None)
 
 
 def now() -> _dt.datetime:
     """Return the current time as an aware UTC datetime."""
-    return _now()
+    local = _local.get()
+    return local() if local is not None else _now()
 
 
 def set_clock(source: Callable[[], _dt.datetime] | None) -> None:
@@ -33,6 +37,16 @@ def frozen_at(at: _dt.datetime) -> Iterator[None]:
         yield
     finally:
         set_clock(previous)
+
+
+@contextmanager
+def local_clock(source: Callable[[], _dt.datetime]) -> Iterator[None]:
+    """Read ``source`` as the current time in this context only (other threads keep the shared clock)."""
+    token = _local.set(source)
+    try:
+        yield
+    finally:
+        _local.reset(token)
 
 
 class FrozenClock:
@@ -64,7 +78,7 @@ class _SpiffDatetime(_dt.datetime):
 
     @classmethod
     def now(cls, tz: _dt.tzinfo | None = None) -> _dt.datetime:  # type: ignore[override]
-        current = _now()
+        current = now()
         return current.astimezone(tz) if tz else current.astimezone().replace(tzinfo=None)
 
 

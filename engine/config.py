@@ -34,6 +34,10 @@ class Settings:
     worker_poll_seconds: float = 1.0
     #: Instances advanced per timer pass (each in its own unit of work).
     timer_batch_size: int = 50
+    #: Working days without any progress (no audit row) after which an application counts as stuck.
+    stuck_after_workdays: int = 3
+    #: Minutes a due timer may stay unfired before the application counts as stuck (workers down).
+    timer_grace_minutes: int = 5
     #: Seconds a writer waits for SQLite's lock before the action is reported as a conflict.
     sqlite_busy_timeout: float = 30.0
     #: Port ``pressflow serve`` listens on (``PORT`` is honoured too, for ``make run``).

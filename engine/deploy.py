@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +14,8 @@ from sqlalchemy.orm import Session
 from engine.errors import ModelError
 from engine.models import ProcessVersion
 from engine.runtime import ParsedModel, ProcessRuntime
-from engine.validation import model_problems
+from engine.validation import check_model
+from engine.xmlsafe import MAX_MODEL_BYTES
 
 
 @dataclass(frozen=True)
@@ -52,10 +54,10 @@ def deploy(
     session: Session, runtime: ProcessRuntime, bpmn_xml: str, dmn_xmls: list[str], deployed_by: str, note: str = ""
 ) -> Deployment:
     """Validate and store a new version unless the newest one has the same content. Commits."""
-    model = runtime.parse(bpmn_xml, dmn_xmls)
-    problems = model_problems(model, bpmn_xml)
-    if problems:
-        raise ModelError("流程模型未通过校验", problems)
+    check = check_model(bpmn_xml, dmn_xmls)
+    if check.problems or check.model is None:
+        raise ModelError(_refusal(check.problems), check.problems)
+    model = check.model
     digest = _content_hash(bpmn_xml, dmn_xmls)
     latest = latest_version(session, model.process_key)
     if latest is not None and latest.content_hash == digest:
@@ -79,16 +81,32 @@ def deploy_files(
 ) -> list[Deployment]:
     """Deploy every BPMN file given, each with every DMN file given."""
     bpmn = [p for p in paths if p.suffix == ".bpmn"]
-    dmn = [p.read_text(encoding="utf-8") for p in paths if p.suffix == ".dmn"]
+    dmn = [read_model_file(p) for p in paths if p.suffix == ".dmn"]
     if not bpmn:
         raise ModelError("未提供 .bpmn 文件")
-    return [deploy(session, runtime, p.read_text(encoding="utf-8"), dmn, deployed_by, note) for p in bpmn]
+    return [deploy(session, runtime, read_model_file(p), dmn, deployed_by, note) for p in bpmn]
+
+
+def read_model_file(path: Path) -> str:
+    """Read a BPMN/DMN file as UTF-8 text, refusing an oversize file before reading it."""
+    if path.stat().st_size > MAX_MODEL_BYTES:
+        raise ModelError(f"{path.name}：文件超过 {MAX_MODEL_BYTES // 1024 // 1024} MB 上限")
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ModelError(f"{path.name}：文件不是 UTF-8 编码，请用建模器另存为 UTF-8") from exc
 
 
 def deploy_directory(session: Session, runtime: ProcessRuntime, directory: Path, deployed_by: str) -> list[Deployment]:
     """Deploy the processes folder: each BPMN file with the folder's DMN files."""
     paths = sorted(directory.glob("*.bpmn")) + sorted(directory.glob("*.dmn"))
     return deploy_files(session, runtime, paths, deployed_by, note="pressflow init")
+
+
+def _refusal(problems: list[dict[str, Any]]) -> str:
+    if len(problems) == 1 and problems[0]["element_id"] is None:
+        return str(problems[0]["message"])  # the file as a whole (not XML, too large …): say just that
+    return "流程模型未通过校验"
 
 
 def _content_hash(bpmn_xml: str, dmn_xmls: list[str]) -> str:

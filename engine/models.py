@@ -121,6 +121,20 @@ class ProcessVersion(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
+class ProcessDraft(Base):
+    """A process owner's unsaved work on a model in the editor: one draft per person and model, never deployed."""
+
+    __tablename__ = "process_drafts"
+    __table_args__ = (UniqueConstraint("username", "process_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60))
+    #: The process id, or ``dmn:<decision id>`` for a decision table.
+    process_key: Mapped[str] = mapped_column(String(110))
+    xml: Mapped[str] = mapped_column(Text)
+    saved_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+
+
 class Instance(Base):
     __tablename__ = "instances"
 
@@ -180,6 +194,8 @@ class HumanTask(Base):
     on_behalf_of: Mapped[str | None] = mapped_column(String(60))
     #: When the overdue notice went out, so each overdue task is announced once.
     overdue_notified_at: Mapped[dt.datetime | None]
+    #: When the unit's leaders and the supervisors were told (督办升级), a working day after the deadline; once.
+    escalated_at: Mapped[dt.datetime | None]
     unit: Mapped[Unit] = relationship(lazy="joined", innerjoin=True)
     instance: Mapped[Instance] = relationship()
 
@@ -296,3 +312,21 @@ class CalendarYear(Base):
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(String(255))
     imported_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+
+
+# --- background worker -------------------------------------------------------------------------
+
+
+class WorkerHeartbeat(Base):
+    """A running ``pressflow worker``: written on every pass, removed when it stops cleanly."""
+
+    __tablename__ = "worker_heartbeats"
+
+    #: ``<hostname>:<pid>``, unique among the workers running at one time.
+    id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    started_at: Mapped[dt.datetime]
+    last_beat_at: Mapped[dt.datetime]
+    passes: Mapped[int] = mapped_column(Integer, default=0)
+    #: The latest pass that failed, and why; kept after later passes succeed, so an intermittent fault shows.
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[dt.datetime | None]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -23,6 +22,7 @@ KINDS = {
     "urge": "催办",
     "comment": "评论",
     "ended": "办结",
+    "escalation": "督办升级",
 }
 
 
@@ -74,20 +74,6 @@ def notify_new_task(session: Session, instance: Instance, task: HumanTask) -> No
     else:
         notify(session, task_audience(session, task), "new_task", f"新待办：《{instance.title or '申请'}》{task.name}",
                instance, task)
-
-
-def notify_overdue(session: Session, now: dt.datetime) -> int:
-    """Announce every open task that has become overdue since the last pass; return how many. Commits."""
-    # Several workers may run this at once: each takes the tasks it announces (PostgreSQL; SQLite has one writer).
-    tasks = list(session.scalars(select(HumanTask).where(
-        HumanTask.completed_at.is_(None), HumanTask.due_at < now, HumanTask.overdue_notified_at.is_(None))
-        .with_for_update(skip_locked=True, of=HumanTask)))
-    for task in tasks:
-        message = f"已逾期：《{task.instance.title or '申请'}》{task.name}，办理期限 {task.due_at:%Y-%m-%d}"
-        notify(session, task_audience(session, task), "overdue", message, task.instance, task)
-        task.overdue_notified_at = now
-    session.commit()
-    return len(tasks)
 
 
 def unread_count(session: Session, user: User) -> int:

@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnviron
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.util.diff import WorkflowDiff, diff_workflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
@@ -182,6 +183,10 @@ class ProcessRuntime:
             return sorted(obj)
         raise TypeError(f"cannot store {type(obj).__name__} in workflow data")
 
+    def diff(self, workflow: BpmnWorkflow, model: ParsedModel) -> tuple[WorkflowDiff, dict[Any, WorkflowDiff | None]]:
+        """Compare a workflow with another version's spec (SpiffWorkflow's diff): for migrating instances."""
+        return diff_workflow(self._serializer.registry, workflow, model.spec, model.subprocess_specs)
+
     @staticmethod
     def script_engine(calendar: WorkCalendar) -> PythonScriptEngine:
         """Return a script engine whose scripts, conditions and timers can call the calendar helpers."""
@@ -190,6 +195,7 @@ class ProcessRuntime:
     @staticmethod
     def advance(workflow: BpmnWorkflow) -> None:
         """Fire due timers and run every engine step that is ready."""
+        _forget_removed_events(workflow)
         workflow.refresh_timers()
         workflow.do_engine_steps()
 
@@ -252,6 +258,15 @@ def _describe(task: SpiffTask) -> HumanTaskInfo:
         data=dict(task.data),
         assignee_variable=props.get("assigneeVariable", ""),
     )
+
+
+def _forget_removed_events(workflow: BpmnWorkflow) -> None:
+    # SpiffWorkflow 3.2's reset_from_task_id removes a waiting timer's task but leaves it registered for events;
+    # refreshing timers would then crash on it (moving an instance back past a timer it waits on).
+    registered = workflow.event_manager.tasks
+    for task_id, task in list(registered.items()):
+        if task.workflow.tasks.get(task_id) is not task:
+            del registered[task_id]
 
 
 def _int(raw: str | None, default: int) -> int:

@@ -19,8 +19,10 @@ ADVANCEABLE = ("waiting", "running")
 
 def due_instance_ids(session: Session, now: dt.datetime, limit: int) -> list[int]:
     """Return ids of instances whose next timer is due, oldest first."""
+    # Strictly after, as SpiffWorkflow fires a timer: one due at exactly ``now`` would be "advanced" without firing,
+    # stay due, and keep ``pressflow run-timers --now`` looping on it forever.
     return list(session.scalars(
-        select(Instance.id).where(Instance.next_timer_at <= now, Instance.status.in_(ADVANCEABLE))
+        select(Instance.id).where(Instance.next_timer_at < now, Instance.status.in_(ADVANCEABLE))
         .order_by(Instance.next_timer_at).limit(limit)
     ))
 
@@ -36,7 +38,7 @@ def run_due_timers(session: Session, runtime: ProcessRuntime, limit: int = 50) -
 def _advance_one(session: Session, runtime: ProcessRuntime, instance_id: int, now: dt.datetime) -> bool:
     with unit_of_work(session):
         instance = lock_instance(session, instance_id, skip_locked=True)
-        if instance is None or instance.next_timer_at is None or instance.next_timer_at > now:
+        if instance is None or instance.next_timer_at is None or instance.next_timer_at >= now:
             return False  # another worker holds it, or already moved it on
         if instance.status not in ADVANCEABLE:
             return False

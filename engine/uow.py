@@ -176,6 +176,9 @@ def _snapshot(workflow: BpmnWorkflow) -> dict[str, Any]:
         data.update(workflow.last_task.data)
     for task in workflow.get_tasks(state=TaskState.READY, manual=True):
         data.update(task.data)
+    # A failed step holds the data it failed on, including what a supervisor corrected before retrying it.
+    for task in workflow.get_tasks(state=TaskState.ERROR):
+        data.update(task.data)
     data.update(workflow.data)
     return {k: v for k, v in data.items() if _jsonable(v)}
 

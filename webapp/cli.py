@@ -8,7 +8,7 @@ import shutil
 import signal
 import sys
 import threading
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from pathlib import Path
 from typing import Any
 
@@ -104,25 +104,26 @@ def run_timers_command(now_text: str | None) -> None:
     with clock.frozen_at(_parse_now(now_text)) if now_text else nullcontext():
         while batch := run_due_timers(db.session, _runtime(), _settings().timer_batch_size):
             total.extend(batch)
-        overdue, sent = _deliver_notifications()
+        chased, sent = _deliver_notifications()
     click.echo(f"已推进 {len(total)} 个实例" + (f"：{', '.join(map(str, total))}" if total else ""))
-    click.echo(f"逾期提醒 {overdue} 个任务，发送邮件 {sent} 封")
+    click.echo(f"逾期提醒 {chased.reminded} 个任务，督办升级 {chased.escalated} 个任务，发送邮件 {sent} 封")
 
 
-def _deliver_notifications() -> tuple[int, int]:
-    """Announce newly overdue tasks, then e-mail queued notifications when SMTP is configured."""
-    from engine.notify import SmtpSettings, notify_overdue, send_pending_emails
+def _deliver_notifications() -> tuple[Any, int]:
+    """Remind and escalate late tasks, then e-mail queued notifications when SMTP is configured."""
+    from engine.notify import SmtpSettings, send_pending_emails
+    from engine.reminders import chase_late_tasks
     from webapp.extensions import db
 
     settings = _settings()
-    overdue = notify_overdue(db.session, clock.now())
+    chased = chase_late_tasks(db.session, clock.now())
     smtp = SmtpSettings(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_sender,
                         username=settings.smtp_username, password=settings.smtp_password,
                         starttls=bool(settings.smtp_starttls), base_url=settings.base_url)
     sent = 0
     while batch := send_pending_emails(db.session, smtp):
         sent += batch
-    return overdue, sent
+    return chased, sent
 
 
 def _parse_now(text: str) -> dt.datetime:
@@ -139,7 +140,8 @@ def _parse_now(text: str) -> dt.datetime:
 @click.option("--once", is_flag=True, help="只运行一轮后退出")
 @with_appcontext
 def worker_command(once: bool) -> None:
-    """Run timers, overdue notices and e-mail in a loop until SIGTERM/SIGINT (safe to start on many hosts)."""
+    """Run timers, reminders, escalations and e-mail in a loop until SIGTERM/SIGINT (safe to start on many hosts)."""
+    from engine import heartbeat
     from engine.timers import run_due_timers
     from webapp.extensions import db
 
@@ -153,20 +155,44 @@ def worker_command(once: bool) -> None:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     settings = _settings()
-    click.echo(f"定时任务进程已启动（每 {settings.worker_poll_seconds}s 检查一次）")
+    me = heartbeat.worker_id()
+    heartbeat.register(db.session, me, clock.now())
+    click.echo(f"定时任务进程已启动（{me}，每 {settings.worker_poll_seconds}s 检查一次）")
     while not stopping.is_set():
-        advanced = run_due_timers(db.session, _runtime(), settings.timer_batch_size)
-        overdue, sent = _deliver_notifications()
-        db.session.remove()
-        if advanced:
-            click.echo(f"{clock.now().isoformat()} 已推进实例 {', '.join(map(str, advanced))}")
-        if overdue or sent:
-            click.echo(f"{clock.now().isoformat()} 逾期提醒 {overdue} 个任务，发送邮件 {sent} 封")
+        advanced = _worker_pass(me, lambda: run_due_timers(db.session, _runtime(), settings.timer_batch_size))
         if once:
             break
         if not advanced:
             stopping.wait(settings.worker_poll_seconds)
+    with suppress(Exception):  # unreachable database: the row goes stale, which says the same
+        heartbeat.retire(db.session, me)
+    db.session.remove()
     click.echo("定时任务进程已停止")
+
+
+def _worker_pass(me: str, fire_timers: Any) -> list[int]:
+    """One pass of the worker; a failure is logged and kept on the heartbeat row, and the worker carries on."""
+    from engine import heartbeat
+    from webapp.extensions import db
+
+    try:
+        advanced = fire_timers()
+        chased, sent = _deliver_notifications()
+        heartbeat.beat(db.session, me, clock.now())
+    except Exception as exc:  # noqa: BLE001 - a lost connection or a bad row must not end the worker
+        db.session.rollback()
+        click.secho(f"{clock.now().isoformat()} 本轮出错：{exc!r}", fg="red", err=True)
+        with suppress(Exception):  # the database may be what failed
+            heartbeat.beat(db.session, me, clock.now(), error=repr(exc))
+        return []
+    finally:
+        db.session.remove()
+    if advanced:
+        click.echo(f"{clock.now().isoformat()} 已推进实例 {', '.join(map(str, advanced))}")
+    if chased.reminded or chased.escalated or sent:
+        click.echo(f"{clock.now().isoformat()} 逾期提醒 {chased.reminded} 个任务，"
+                   f"督办升级 {chased.escalated} 个任务，发送邮件 {sent} 封")
+    return advanced
 
 
 @main.command("deploy")

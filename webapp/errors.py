@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, render_template, request
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -25,9 +25,11 @@ log = logging.getLogger(__name__)
 STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidInput: 422, ModelError: 422, BadCredentials: 401,
           AccountLocked: 403}
 HTTP_MESSAGES = {
-    400: "请求格式错误", 401: "请先登录或提供有效的访问令牌", 403: "无权执行此操作", 404: "资源不存在或无权查看",
-    405: "不支持此请求方法", 409: "冲突：已被他人处理或已变更", 413: "上传内容超过大小限制", 415: "不支持的内容类型",
-    422: "提交的内容未通过校验", 500: "服务器内部错误",
+    400: lazy_gettext("请求格式错误"), 401: lazy_gettext("请先登录或提供有效的访问令牌"),
+    403: lazy_gettext("无权执行此操作"), 404: lazy_gettext("资源不存在或无权查看"),
+    405: lazy_gettext("不支持此请求方法"), 409: lazy_gettext("冲突：已被他人处理或已变更"),
+    413: lazy_gettext("上传内容超过大小限制"), 415: lazy_gettext("不支持的内容类型"),
+    422: lazy_gettext("提交的内容未通过校验"), 500: lazy_gettext("服务器内部错误"),
 }
 
 
@@ -76,9 +78,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
         status = exc.code or 500
-        return error_response(status, exc.name.lower().replace(" ", "_"), HTTP_MESSAGES.get(status, exc.name))
+        return error_response(status, exc.name.lower().replace(" ", "_"), str(HTTP_MESSAGES.get(status, exc.name)))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(500, "internal", HTTP_MESSAGES[500])
+        return error_response(500, "internal", str(HTTP_MESSAGES[500]))

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 
 from engine import clock
+from engine.access import is_overseer, may_model
 from engine.delegation import load_delegations
 from engine.models import User
 from engine.notify import unread_count
@@ -27,6 +28,7 @@ NAVIGATION = (
     ("applications.new", lazy_gettext("发起申请")),
     ("supervise.index", lazy_gettext("督办")),
     ("delegations.index", lazy_gettext("委托")),
+    ("modeler.index", lazy_gettext("流程模型")),
 )
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -103,7 +105,9 @@ def register_page_context(app: Flask) -> None:
             "current_user": user,
             "unread_notifications": unread_count(db.session, user) if user else 0,
             "languages": LANGUAGES,
-            "navigation": [(e, label) for e, label in NAVIGATION if e in current_app.view_functions],
+            "navigation": [(e, label) for e, label in NAVIGATION if e in current_app.view_functions
+                           and (not e.startswith("supervise.") or (user is not None and is_overseer(user)))
+                           and (not e.startswith("modeler.") or (user is not None and may_model(user)))],
             "navigation_endpoints": current_app.view_functions.keys(),
             "current_language": select_locale(),
         }

@@ -15,6 +15,7 @@ import forms
 from engine.access import ROLE_LABELS, can_act, is_overseer
 from engine.attachments import KINDS
 from engine.models import Attachment, AuditEntry, HumanTask, Instance, User
+from webapp.i18n import translate
 
 STATUS_LABELS = {
     "running": lazy_gettext("办理中"),
@@ -39,6 +40,7 @@ ACTION_LABELS = {
     "claim": lazy_gettext("认领"),
     "release": lazy_gettext("释放"),
     "urge": lazy_gettext("催办"),
+    "escalate": lazy_gettext("督办升级"),
     "attach": lazy_gettext("上传附件"),
     "timer": lazy_gettext("定时器"),
     "end": lazy_gettext("结束"),
@@ -136,7 +138,7 @@ def holder_of(task: HumanTask, names: dict[str, str]) -> str:
     """Who holds a step: its assignee, or the roles of its unit that may claim it."""
     if task.assignee:
         return names.get(task.assignee, task.assignee)
-    roles = "、".join(gettext(ROLE_LABELS.get(r, r)) for r in task.candidate_roles)
+    roles = gettext("、").join(gettext(ROLE_LABELS.get(r, r)) for r in task.candidate_roles)
     return gettext("%(roles)s（%(unit)s，待认领）", roles=roles, unit=task.unit.name)
 
 
@@ -180,7 +182,7 @@ def documents(files: list[Attachment]) -> list[Document]:
     for attachment in files:
         title = gettext(KINDS.get(attachment.kind, attachment.kind))
         if attachment.kind == "other":
-            title = f"{title}：{attachment.filename}"
+            title = gettext("%(kind)s：%(name)s", kind=title, name=attachment.filename)
         document = grouped.setdefault(attachment.document or f"#{attachment.id}", Document(attachment.kind, title))
         document.versions.append(attachment)
     for document in grouped.values():
@@ -212,5 +214,5 @@ def application_fields(instance: Instance) -> list[dict[str, Any]]:
             value = gettext("是") if value else gettext("否")
         if isinstance(value, str) and value in choices:
             value = gettext(choices[value])
-        shown.append({"label": gettext(described["label"]), "value": value})
+        shown.append({"label": translate(described["label"]), "value": value})
     return shown

@@ -1,0 +1,93 @@
+"""A process owner edits press_conference in the browser: PressFlow properties, draft, validate, deploy."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.conftest import DEMO_PASSWORD
+from tests.e2e.conftest import sign_in
+
+EDITOR = "/models/press_conference/edit"
+
+
+def _start_application(browser: Any, base_url: str) -> tuple[int, dict[str, str]]:
+    """yz_clerk starts an application through the JSON API; returns its id and the clerk's auth header."""
+    api = browser.new_context(base_url=base_url).request
+    token = api.post("/api/v1/auth/token", data={"username": "yz_clerk", "password": DEMO_PASSWORD}).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    created = api.post("/api/v1/instances", data={"process": "press_conference"}, headers=headers)
+    assert created.status == 201, created.text()
+    return created.json()["id"], headers
+
+
+def _version_of(page: Any, instance_id: int, headers: dict[str, str]) -> int:
+    response = page.request.get(f"/api/v1/instances/{instance_id}", headers=headers)
+    assert response.status == 200, response.text()
+    return response.json()["version"]
+
+
+def _select_in_diagram(page: Any, element_id: str) -> None:
+    """Find an element with the modeler's search (Ctrl+F), as a person would in a large diagram."""
+    page.click("#modeler-canvas", position={"x": 600, "y": 40})
+    page.keyboard.press("Control+f")
+    page.keyboard.type(element_id)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#pf-task-form:not([hidden])")
+
+
+def test_owner_changes_a_due_date_in_the_pressflow_panel_validates_and_deploys_a_new_version(
+    browser, live_server, artifacts
+):
+    before, clerk_headers = _start_application(browser, live_server)
+    owner = sign_in(browser, live_server, "owner")
+    owner.goto(EDITOR)
+    owner.wait_for_selector("#modeler[data-ready='1']")
+
+    _select_in_diagram(owner, "leader_review")
+    assert "主要负责人审核" in owner.inner_text("#pf-panel-element")
+    assert owner.input_value("#pf-form-key") == "leader_review"
+    assert owner.input_value("#pf-due") == "2"
+    owner.fill("#pf-due", "5")
+    owner.press("#pf-due", "Tab")
+
+    owner.click("[data-action='save-draft']")
+    owner.wait_for_function("document.getElementById('modeler-status').textContent.includes('草稿已保存')")
+    owner.click("[data-action='validate']")
+    owner.wait_for_function("document.getElementById('modeler').getAttribute('data-problems') === '0'")
+    assert "校验通过" in owner.inner_text("#problems-summary")
+    owner.screenshot(path=str(artifacts / "modeler-editor.png"), full_page=True)
+
+    owner.fill("#deploy-note", "主要负责人审核期限由 2 个工作日改为 5 个工作日")
+    owner.click("#deploy-form button[type=submit]")
+    owner.wait_for_function("document.getElementById('deploy-result').textContent.includes('v2')")
+    assert "press_conference v2" in owner.inner_text("#deploy-result")
+
+    owner.get_by_role("link", name="查看版本列表").click()
+    owner.wait_for_load_state("networkidle")
+    newest = owner.inner_text("tr[data-version='2']")
+    assert "主要负责人审核期限由 2 个工作日改为 5 个工作日" in newest
+    assert "流程管理员 冯博" in newest
+    owner.click("tr[data-version='2'] details summary")
+    assert re.search(r"办理期限（工作日）：\s*2\s*→\s*5", owner.inner_text("tr[data-version='2'] .changes"))
+    owner.screenshot(path=str(artifacts / "modeler-versions.png"), full_page=True)
+    deployed = owner.request.get("/models/press_conference/v2.bpmn").text()
+    leader = deployed[deployed.index('id="leader_review"'):deployed.index("</bpmn:userTask>",
+                                                                         deployed.index('id="leader_review"'))]
+    assert '<spiffworkflow:property name="dueInWorkdays" value="5" />' in leader
+
+    assert _version_of(owner, before, clerk_headers) == 1
+    after, _ = _start_application(browser, live_server)
+    assert _version_of(owner, after, clerk_headers) == 2
+
+
+def test_owner_opens_the_host_speaker_decision_table_and_validates_it(browser, live_server, artifacts):
+    owner = sign_in(browser, live_server, "owner")
+    owner.goto("/models/decisions/host_speaker.dmn/edit")
+    owner.wait_for_selector("#modeler[data-ready='1']")
+
+    table = owner.inner_text("#modeler-canvas")
+    assert "municipal_government" in table and "spokesperson_assistant" in table
+    owner.click("[data-action='validate']")
+    owner.wait_for_function("document.getElementById('modeler').getAttribute('data-problems') === '0'")
+    owner.screenshot(path=str(artifacts / "modeler-decision.png"), full_page=True)

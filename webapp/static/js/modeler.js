@@ -1,0 +1,711 @@
+// PressFlow modeler: the bpmn-js / dmn-js editors of /models, with drafts, validation and deployment on the server.
+//
+// The page gives its settings in <script type="application/json" id="modeler-config"> (URLs, translated texts,
+// forms and roles) and the CSRF token in <meta name="csrf-token">. Every change a person makes goes into the XML:
+// the PressFlow panel writes spiffworkflow:properties/property (formKey, dueInWorkdays, candidateRoles) inside
+// bpmn:extensionElements through the modeler's command stack, so undo/redo covers it too.
+// The bpmn.io watermark stays visible, as its licence asks.
+(function () {
+  'use strict';
+
+  var configNode = document.getElementById('modeler-config');
+  if (!configNode) {
+    return;
+  }
+  var config = JSON.parse(configNode.textContent);
+  var text = config.text;
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  var csrfToken = csrfMeta ? csrfMeta.getAttribute('content') : '';
+  var root = document.getElementById('modeler');
+  var canvasNode = document.getElementById('modeler-canvas');
+  var statusNode = document.getElementById('modeler-status');
+  var PROBLEM_MARKER = 'pf-problem';
+  var state = { dirty: false, problemIds: [] };
+
+  // --- small helpers -----------------------------------------------------------------------------
+
+  function fmt(template) {
+    var args = Array.prototype.slice.call(arguments, 1);
+    return template.replace(/%s/g, function () {
+      return args.length ? String(args.shift()) : '';
+    });
+  }
+
+  function say(message, kind) {
+    statusNode.textContent = message;
+    statusNode.setAttribute('data-kind', kind || 'info');
+  }
+
+  function localTime(iso) {
+    var lang = document.documentElement.lang || 'zh-CN';
+    return new Date(iso).toLocaleString(lang, { timeZone: 'Asia/Shanghai', hour12: false });
+  }
+
+  function getText(url) {
+    return window.fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/xml' } })
+      .then(function (response) {
+        if (response.status === 404) {
+          return null;
+        }
+        if (!response.ok) {
+          throw new Error(url + ' → ' + response.status);
+        }
+        return response.text();
+      });
+  }
+
+  function post(url, body) {
+    return window.fetch(url, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { Accept: 'application/json', 'Content-Type': 'application/json', 'X-CSRFToken': csrfToken },
+      body: JSON.stringify(body || {})
+    }).then(function (response) {
+      return response.json().catch(function () {
+        return {};
+      }).then(function (json) {
+        return { status: response.status, ok: response.ok, body: json };
+      });
+    });
+  }
+
+  function errorText(answer) {
+    var error = answer.body && answer.body.error;
+    if (!error) {
+      return String(answer.status);
+    }
+    var fields = error.fields ? Object.keys(error.fields).map(function (k) {
+      return error.fields[k].join(' ');
+    }).join(' ') : '';
+    return error.message + (fields ? '：' + fields : '');
+  }
+
+  function download(filename, content, type) {
+    var link = document.createElement('a');
+    link.href = URL.createObjectURL(new Blob([content], { type: type }));
+    link.download = filename;
+    document.body.appendChild(link);
+    link.click();
+    window.setTimeout(function () {
+      URL.revokeObjectURL(link.href);
+      link.remove();
+    }, 0);
+  }
+
+  function markDirty() {
+    state.dirty = true;
+    root.setAttribute('data-dirty', '1');
+  }
+
+  function markClean() {
+    state.dirty = false;
+    root.removeAttribute('data-dirty');
+  }
+
+  // --- the two editors behind one small interface ------------------------------------------------
+
+  function bpmnEditor(descriptor) {
+    var panel = window.BpmnJSPropertiesPanel;
+    var lint = window.PressflowLint;
+    var modules = [SetPropertyModule];
+    var options = {
+      container: canvasNode,
+      keyboard: { bind: true },
+      moddleExtensions: { spiffworkflow: descriptor }
+    };
+    if (panel) {
+      modules.push(panel.BpmnPropertiesPanelModule, panel.BpmnPropertiesProviderModule);
+      options.propertiesPanel = { parent: '#modeler-properties' };
+    }
+    if (lint) {
+      modules.push(lint.BpmnLintModule);
+      options.linting = { bpmnlint: lint.lintConfig, active: true };
+    }
+    options.additionalModules = modules;
+    var modeler = new window.BpmnJS(options);
+    modeler.on('commandStack.changed', markDirty);
+    return {
+      modeler: modeler,
+      extension: 'bpmn',
+      open: function (xml) {
+        return modeler.importXML(xml).then(function (result) {
+          modeler.get('canvas').zoom('fit-viewport', 'auto');
+          return result.warnings || [];
+        });
+      },
+      xml: function () {
+        return modeler.saveXML({ format: true }).then(function (r) {
+          return r.xml;
+        });
+      },
+      svg: function () {
+        return modeler.saveSVG().then(function (r) {
+          return r.svg;
+        });
+      },
+      commandStack: function () {
+        return modeler.get('commandStack');
+      },
+      viewer: function () {
+        return modeler;
+      },
+      reveal: function (id) {
+        var element = modeler.get('elementRegistry').get(id);
+        if (!element) {
+          return false;
+        }
+        var canvas = modeler.get('canvas');
+        if (canvas.zoom() < 0.8 && !element.waypoints) {
+          canvas.zoom(1, { x: element.x + element.width / 2, y: element.y + element.height / 2 });
+        }
+        canvas.scrollToElement(element);
+        modeler.get('selection').select(element);
+        return true;
+      }
+    };
+  }
+
+  function dmnEditor() {
+    var modeler = new window.DmnJS({ container: canvasNode, common: { keyboard: { bind: true } } });
+    var watched = [];
+    modeler.on('views.changed', function () {
+      var viewer = modeler.getActiveViewer();
+      if (viewer && watched.indexOf(viewer) < 0) {
+        watched.push(viewer);
+        viewer.on('elements.changed', markDirty);
+      }
+      renderViewTabs(modeler);
+    });
+    function openTable() {
+      var table = modeler.getViews().filter(function (v) {
+        return v.type === 'decisionTable';
+      })[0];
+      return table ? modeler.open(table) : Promise.resolve();
+    }
+    return {
+      modeler: modeler,
+      extension: 'dmn',
+      open: function (xml) {
+        return modeler.importXML(xml).then(function (result) {
+          return openTable().then(function () {
+            return result.warnings || [];
+          });
+        });
+      },
+      xml: function () {
+        return modeler.saveXML({ format: true }).then(function (r) {
+          return r.xml;
+        });
+      },
+      svg: null,
+      commandStack: function () {
+        var viewer = modeler.getActiveViewer();
+        return viewer ? viewer.get('commandStack') : null;
+      },
+      viewer: function () {
+        return modeler.getActiveViewer();
+      },
+      reveal: function (id) {
+        var view = modeler.getViews().filter(function (v) {
+          return v.element && v.element.id === id;
+        })[0];
+        if (view) {
+          modeler.open(view);
+          return true;
+        }
+        return false;
+      }
+    };
+  }
+
+  function renderViewTabs(modeler) {
+    var tabs = document.getElementById('dmn-views');
+    if (!tabs) {
+      return;
+    }
+    var active = modeler.getActiveView();
+    tabs.textContent = '';
+    modeler.getViews().forEach(function (view) {
+      var button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'btn dmn-view';
+      button.textContent = (view.type === 'drd' ? text.drd : text.table) + (view.name ? '：' + view.name : '');
+      button.setAttribute('aria-pressed', String(active === view));
+      button.addEventListener('click', function () {
+        modeler.open(view);
+      });
+      tabs.appendChild(button);
+    });
+  }
+
+  // --- PressFlow properties: a command that sets spiffworkflow:property values, undoable as one step ----
+
+  function SetPropertyHandler(modeling, moddle) {
+    this._modeling = modeling;
+    this._moddle = moddle;
+  }
+  SetPropertyHandler.$inject = ['modeling', 'moddle'];
+
+  SetPropertyHandler.prototype.preExecute = function (context) {
+    var modeling = this._modeling;
+    var moddle = this._moddle;
+    var element = context.element;
+    var bo = element.businessObject;
+    var clearing = Object.keys(context.values).every(function (name) {
+      return context.values[name] === '';
+    });
+    if (clearing && !spiffProperties(bo)) {
+      return;
+    }
+    var extension = bo.get('extensionElements');
+    if (!extension) {
+      extension = moddle.create('bpmn:ExtensionElements', { values: [] });
+      modeling.updateModdleProperties(element, bo, { extensionElements: extension });
+    }
+    var properties = spiffProperties(bo);
+    if (!properties) {
+      properties = moddle.create('spiffworkflow:Properties', { properties: [] });
+      modeling.updateModdleProperties(element, extension, { values: [properties].concat(extension.get('values')) });
+    }
+    Object.keys(context.values).forEach(function (name) {
+      var value = context.values[name];
+      var existing = properties.get('properties').filter(function (p) {
+        return p.name === name;
+      })[0];
+      if (existing && value === '') {
+        modeling.updateModdleProperties(element, properties, {
+          properties: properties.get('properties').filter(function (p) {
+            return p !== existing;
+          })
+        });
+      } else if (existing) {
+        modeling.updateModdleProperties(element, existing, { value: value });
+      } else if (value !== '') {
+        var created = moddle.create('spiffworkflow:Property', { name: name, value: value });
+        modeling.updateModdleProperties(element, properties, {
+          properties: properties.get('properties').concat([created])
+        });
+      }
+    });
+  };
+
+  function SetPropertyRegistration(commandStack) {
+    commandStack.registerHandler('pressflow.setProperties', SetPropertyHandler);
+  }
+  SetPropertyRegistration.$inject = ['commandStack'];
+
+  var SetPropertyModule = {
+    __init__: ['pressflowSetProperties'],
+    pressflowSetProperties: ['type', SetPropertyRegistration]
+  };
+
+  function spiffProperties(bo) {
+    var extension = bo.get ? bo.get('extensionElements') : null;
+    if (!extension) {
+      return null;
+    }
+    return (extension.get('values') || []).filter(function (value) {
+      return value.$instanceOf && value.$instanceOf('spiffworkflow:Properties');
+    })[0] || null;
+  }
+
+  function readProperties(bo) {
+    var found = {};
+    var properties = spiffProperties(bo);
+    (properties ? properties.get('properties') : []).forEach(function (p) {
+      found[p.name] = p.value || '';
+    });
+    return found;
+  }
+
+  function PressflowPanel(editor) {
+    var modeler = editor.modeler;
+    var taskForm = document.getElementById('pf-task-form');
+    var laneForm = document.getElementById('pf-lane-form');
+    var empty = document.getElementById('pf-panel-empty');
+    var heading = document.getElementById('pf-panel-element');
+    var formKey = document.getElementById('pf-form-key');
+    var due = document.getElementById('pf-due');
+    var dueError = document.getElementById('pf-due-error');
+    var laneRole = document.getElementById('pf-lane-role');
+    var roleBoxes = Array.prototype.slice.call(taskForm.querySelectorAll('input[name="pf-role"]'));
+    var current = null;
+
+    function set(values) {
+      if (current) {
+        modeler.get('commandStack').execute('pressflow.setProperties', { element: current, values: values });
+      }
+    }
+
+    function ensureOption(select, value) {
+      if (value && !select.querySelector('option[value="' + CSS.escape(value) + '"]')) {
+        var option = document.createElement('option');
+        option.value = value;
+        option.textContent = fmt(text.unknownValue, value);
+        select.appendChild(option);
+      }
+      select.value = value || '';
+    }
+
+    function refresh() {
+      var bo = current && current.businessObject;
+      var isTask = !!bo && bo.$instanceOf('bpmn:UserTask');
+      var isLane = !!bo && bo.$instanceOf('bpmn:Lane');
+      taskForm.hidden = !isTask;
+      laneForm.hidden = !isLane;
+      empty.hidden = isTask || isLane;
+      heading.textContent = bo ? (bo.name || bo.id) : '';
+      if (isTask) {
+        var props = readProperties(bo);
+        ensureOption(formKey, props.formKey);
+        due.value = props.dueInWorkdays || '';
+        dueError.textContent = '';
+        var roles = (props.candidateRoles || '').split(/\s+/);
+        roleBoxes.forEach(function (box) {
+          box.checked = roles.indexOf(box.value) >= 0;
+        });
+      } else if (isLane) {
+        ensureOption(laneRole, laneRoleOf(bo));
+      }
+    }
+
+    modeler.on('selection.changed', function (event) {
+      current = event.newSelection.length === 1 ? event.newSelection[0] : null;
+      refresh();
+    });
+    modeler.on('elements.changed', function (event) {
+      if (current && event.elements.indexOf(current) >= 0) {
+        refresh();
+      }
+    });
+    formKey.addEventListener('change', function () {
+      set({ formKey: formKey.value });
+    });
+    due.addEventListener('change', function () {
+      var value = due.value.trim();
+      if (value !== '' && !/^\d+$/.test(value)) {
+        dueError.textContent = text.dueInvalid;
+        return;
+      }
+      dueError.textContent = '';
+      set({ dueInWorkdays: value === '' ? '' : String(parseInt(value, 10)) });
+    });
+    roleBoxes.forEach(function (box) {
+      box.addEventListener('change', function () {
+        set({ candidateRoles: roleBoxes.filter(function (b) {
+          return b.checked;
+        }).map(function (b) {
+          return b.value;
+        }).join(' ') });
+      });
+    });
+    laneRole.addEventListener('change', function () {
+      set({ role: laneRole.value });
+    });
+  }
+
+  // A lane stands for a role: its `role` property, else (the older convention) its id after Lane_.
+  function laneRoleOf(bo) {
+    var role = (readProperties(bo).role || '').trim();
+    if (role) {
+      return role;
+    }
+    return /^Lane_./.test(bo.id || '') ? bo.id.slice(5) : '';
+  }
+
+  // --- problems on the diagram ----------------------------------------------------------------
+
+  function clearProblems(editor) {
+    var viewer = editor.viewer();
+    if (viewer && viewer.get && hasService(viewer, 'overlays')) {
+      viewer.get('overlays').remove({ type: PROBLEM_MARKER });
+      var canvas = viewer.get('canvas');
+      var registry = viewer.get('elementRegistry');
+      state.problemIds.forEach(function (id) {
+        if (registry.get(id)) {
+          canvas.removeMarker(id, PROBLEM_MARKER);
+        }
+      });
+    }
+    state.problemIds = [];
+  }
+
+  function hasService(viewer, name) {
+    try {
+      return !!viewer.get(name, false);
+    } catch (error) {
+      return false;
+    }
+  }
+
+  function showProblems(editor, problems) {
+    clearProblems(editor);
+    var list = document.getElementById('problems-list');
+    var summary = document.getElementById('problems-summary');
+    list.textContent = '';
+    summary.textContent = problems.length ? fmt(text.problemsFound, problems.length) : text.valid;
+    summary.setAttribute('data-kind', problems.length ? 'error' : 'success');
+    root.setAttribute('data-problems', String(problems.length));
+    var viewer = editor.viewer();
+    var drawable = viewer && hasService(viewer, 'overlays');
+    var registry = drawable ? viewer.get('elementRegistry') : null;
+    var counts = {};
+    problems.forEach(function (problem) {
+      var id = problem.element_id;
+      var item = document.createElement('li');
+      item.className = 'problem';
+      var label = id ? elementLabel(registry, id) : text.wholeModel;
+      if (id) {
+        var button = document.createElement('button');
+        button.type = 'button';
+        button.className = 'linklike problem-element';
+        button.setAttribute('data-element-id', id);
+        button.textContent = label;
+        button.addEventListener('click', function () {
+          if (!editor.reveal(id)) {
+            say(fmt(text.elementMissing, id), 'warning');
+          }
+        });
+        item.appendChild(button);
+      } else {
+        var whole = document.createElement('strong');
+        whole.textContent = label;
+        item.appendChild(whole);
+      }
+      item.appendChild(document.createTextNode('：' + problem.message));
+      list.appendChild(item);
+      if (registry && id && registry.get(id)) {
+        counts[id] = (counts[id] || []).concat([problem.message]);
+      }
+    });
+    Object.keys(counts).forEach(function (id) {
+      viewer.get('canvas').addMarker(id, PROBLEM_MARKER);
+      var badge = document.createElement('span');
+      badge.className = 'pf-problem-badge';
+      badge.title = counts[id].join('\n');
+      badge.textContent = String(counts[id].length);
+      viewer.get('overlays').add(id, PROBLEM_MARKER, { position: { top: -10, right: 10 }, html: badge });
+      state.problemIds.push(id);
+    });
+  }
+
+  function elementLabel(registry, id) {
+    var element = registry && registry.get(id);
+    var name = element && element.businessObject && element.businessObject.name;
+    return name ? name + '（' + id + '）' : id;
+  }
+
+  // --- the page's actions ----------------------------------------------------------------------
+
+  function wire(editor) {
+    function act(name, handler) {
+      var button = root.querySelector('[data-action="' + name + '"]');
+      if (button) {
+        button.addEventListener('click', handler);
+      }
+    }
+
+    act('undo', function () {
+      var stack = editor.commandStack();
+      if (stack) {
+        stack.undo();
+      }
+    });
+    act('redo', function () {
+      var stack = editor.commandStack();
+      if (stack) {
+        stack.redo();
+      }
+    });
+    act('save-draft', function () {
+      saveDraft(editor);
+    });
+    act('download-xml', function () {
+      editor.xml().then(function (xml) {
+        download(config.fileName, xml, 'application/xml');
+      });
+    });
+    act('download-svg', function () {
+      if (editor.svg) {
+        editor.svg().then(function (svg) {
+          download(config.fileName.replace(/\.\w+$/, '.svg'), svg, 'image/svg+xml');
+        });
+      }
+    });
+    act('validate', function () {
+      validate(editor);
+    });
+    act('load-deployed', function () {
+      load(editor, config.urls.source, text.openedDeployed);
+    });
+    act('discard-draft', function () {
+      post(config.urls.discardDraft).then(function () {
+        var banner = document.getElementById('draft-banner');
+        if (banner) {
+          banner.hidden = true;
+        }
+        return config.urls.source ? load(editor, config.urls.source, text.draftDiscarded) : null;
+      });
+    });
+
+    var fileInput = document.getElementById('open-file');
+    if (fileInput) {
+      fileInput.addEventListener('change', function () {
+        var file = fileInput.files[0];
+        if (!file) {
+          return;
+        }
+        file.text().then(function (xml) {
+          return openXml(editor, xml, fmt(text.openedFile, file.name));
+        }).then(function () {
+          markDirty();
+        });
+        fileInput.value = '';
+      });
+    }
+
+    document.getElementById('deploy-form').addEventListener('submit', function (event) {
+      event.preventDefault();
+      deploy(editor);
+    });
+
+    document.addEventListener('keydown', function (event) {
+      if ((event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === 's') {
+        event.preventDefault();
+        saveDraft(editor);
+      }
+    });
+    window.addEventListener('beforeunload', function (event) {
+      if (state.dirty) {
+        event.preventDefault();
+        event.returnValue = text.unsaved;
+      }
+    });
+  }
+
+  function saveDraft(editor) {
+    return editor.xml().then(function (xml) {
+      return post(config.urls.saveDraft, { xml: xml });
+    }).then(function (answer) {
+      if (answer.ok) {
+        markClean();
+        say(fmt(text.draftSaved, localTime(answer.body.saved_at)), 'success');
+      } else {
+        say(fmt(text.draftFailed, errorText(answer)), 'error');
+      }
+    }).catch(function () {
+      say(text.network, 'error');
+    });
+  }
+
+  function validate(editor) {
+    say(text.validating);
+    return editor.xml().then(function (xml) {
+      return post(config.urls.validate, { xml: xml });
+    }).then(function (answer) {
+      if (!answer.ok) {
+        say(errorText(answer), 'error');
+        return;
+      }
+      say('');
+      showProblems(editor, answer.body.problems || []);
+    }).catch(function () {
+      say(text.network, 'error');
+    });
+  }
+
+  function deploy(editor) {
+    var note = document.getElementById('deploy-note');
+    var result = document.getElementById('deploy-result');
+    if (!note.value.trim()) {
+      result.textContent = text.noteRequired;
+      note.focus();
+      return Promise.resolve();
+    }
+    result.textContent = text.deploying;
+    return editor.xml().then(function (xml) {
+      return post(config.urls.deploy, { xml: xml, note: note.value });
+    }).then(function (answer) {
+      if (answer.status === 422 && answer.body.problems) {
+        showProblems(editor, answer.body.problems);
+        result.textContent = fmt(text.deployFailed, answer.body.error.message);
+        result.setAttribute('data-kind', 'error');
+        return;
+      }
+      if (!answer.ok) {
+        result.textContent = fmt(text.deployFailed, errorText(answer));
+        result.setAttribute('data-kind', 'error');
+        return;
+      }
+      markClean();
+      showProblems(editor, []);
+      note.value = '';
+      result.textContent = answer.body.message + ' ';
+      result.setAttribute('data-kind', 'success');
+      var link = document.createElement('a');
+      link.href = answer.body.url || config.urls.versions;
+      link.textContent = text.versionsLink;
+      result.appendChild(link);
+      var banner = document.getElementById('draft-banner');
+      if (banner) {
+        banner.hidden = true;
+      }
+    }).catch(function () {
+      result.textContent = text.network;
+      result.setAttribute('data-kind', 'error');
+    });
+  }
+
+  function openXml(editor, xml, message) {
+    clearProblems(editor);
+    return editor.open(xml).then(function (warnings) {
+      say(warnings.length ? message + ' ' + fmt(text.importWarnings, warnings.length) : message,
+        warnings.length ? 'warning' : 'info');
+      if (warnings.length && window.console) {
+        window.console.warn('PressFlow modeler import warnings:', warnings);
+      }
+      root.setAttribute('data-ready', '1');
+    }).catch(function (error) {
+      say(fmt(text.loadFailed, error.message), 'error');
+      throw error;
+    });
+  }
+
+  function load(editor, url, message) {
+    return getText(url).then(function (xml) {
+      return openXml(editor, xml, message);
+    }).then(markClean);
+  }
+
+  function start() {
+    if ((config.kind === 'bpmn' && typeof window.BpmnJS !== 'function') ||
+        (config.kind === 'dmn' && typeof window.DmnJS !== 'function') || typeof window.fetch !== 'function') {
+      say(fmt(text.loadFailed, 'editor script missing'), 'error');
+      return;
+    }
+    say(text.loading);
+    var ready = config.kind === 'bpmn'
+      ? getText(config.moddle).then(function (json) {
+        return bpmnEditor(JSON.parse(json));
+      })
+      : Promise.resolve(dmnEditor());
+    ready.then(function (editor) {
+      window.PressflowModeler = editor;
+      wire(editor);
+      if (editor.extension === 'bpmn') {
+        PressflowPanel(editor);
+      }
+      if (config.draft) {
+        return load(editor, config.urls.draft, fmt(text.openedDraft, localTime(config.draft.savedAt)));
+      }
+      if (config.urls.source) {
+        return load(editor, config.urls.source, text.openedDeployed);
+      }
+      return openXml(editor, config.blank, text.openedBlank).then(markClean);
+    }).catch(function (error) {
+      say(fmt(text.loadFailed, error.message), 'error');
+    });
+  }
+
+  start();
+}());
