@@ -298,3 +298,15 @@ def test_heatmap_with_a_bad_period_says_what_is_wrong(web):
 
     assert page.status_code == 400
     assert "开始日期不能晚于结束日期" in _text(page.text)
+
+
+def test_dashboard_says_whether_a_worker_is_alive(app, web, frozen_clock):
+    from engine import clock
+    from engine.heartbeat import beat
+    from webapp.extensions import db
+
+    supervisor = web("supervisor")
+    assert "没有运行中的定时任务进程" in supervisor.get("/supervise/").text
+    with app.app_context():
+        beat(db.session, "host-a:1234", clock.now())
+    assert "定时任务进程运行中：1 个" in supervisor.get("/supervise/").text

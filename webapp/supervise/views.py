@@ -14,6 +14,7 @@ from engine import clock
 from engine.access import is_overseer
 from engine.deploy import latest_version, latest_versions
 from engine.errors import Forbidden, NotFound
+from engine.heartbeat import live_workers
 from engine.supervision import Policy, Supervision
 from engine.supervision_stats import charts as chart_data
 from engine.supervision_stats import step_timings
@@ -47,7 +48,9 @@ def _supervision() -> Supervision:
 @overseer_required
 def index() -> str:
     """督办 dashboard: counts, breakdowns by stage, unit and process, and the stuck applications with reasons."""
-    return render_template("supervise/dashboard.html", board=_supervision().dashboard(), **_helpers())
+    workers = live_workers(db.session, clock.now())
+    return render_template("supervise/dashboard.html", board=_supervision().dashboard(), workers=workers,
+                           **_helpers())
 
 
 @bp.get("/instances", endpoint="instances")
