@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("modeler", __name__, url_prefix="/models", template_folder="templates")
 
-from webapp.modeler import actions, views  # noqa: E402,F401 - registers the routes on bp
+from webapp.modeler import actions, migrate, views  # noqa: E402,F401 - registers the routes on bp
