@@ -30,6 +30,16 @@ from engine.workcalendar import SHANGHAI, WorkCalendar
 from engine.xmlsafe import parse_model_xml
 
 FormData = Mapping[str, Mapping[str, Any] | list[Mapping[str, Any]]]
+#: Automatic steps (gateways, scripts, events) between two waits: a loop without a wait state would never stop.
+ENGINE_STEP_LIMIT = 500
+
+
+class RunawayLoop(Exception):
+    """Automatic steps kept running without ever reaching a user task or a timer."""
+
+    def __init__(self, task: SpiffTask) -> None:
+        super().__init__(f"自动环节已连续执行 {ENGINE_STEP_LIMIT} 次仍未停下，疑似没有人工或等待环节的无限循环")
+        self.task = task
 
 
 @dataclass(frozen=True)
@@ -111,11 +121,12 @@ class _Run:
         self.steps: list[DryRunStep] = []
         self.seen: set[Any] = set()
         self.visits: dict[str, int] = {}
+        self.engine_steps = 0
 
     def play(self, model: Any, start_data: dict[str, Any], max_steps: int) -> DryRunResult:
         workflow: BpmnWorkflow | None = None
         try:
-            workflow = self.runtime.start(model, self.calendar, start_data)
+            workflow = self.runtime.start(model, self.calendar, start_data, self._count)
             self._record(workflow)
             stopped = self._loop(workflow, max_steps)
         except Exception as exc:  # noqa: BLE001 - a script or condition failing is what a dry run is for
@@ -146,20 +157,26 @@ class _Run:
         prefix = f"{spec.bpmn_id}_" if form_key in forms.FORM_KEYS and forms.decision_field(form_key) else ""
         task.set_data(**{prefix + name: value for name, value in values.items()})
         task.run()
-        self.runtime.advance(workflow)
+        self.engine_steps = 0
+        self.runtime.advance(workflow, self._count)
 
     def _fire_timer(self, workflow: BpmnWorkflow) -> bool:
         moment = self.runtime.next_timer_at(workflow)
         if moment is None:
             return False
-        waiting = [t for t in workflow.get_tasks(state=TaskState.WAITING) if getattr(t.task_spec, "event_definition",
-                                                                                      None) is not None]
+        waiting = [t for t in workflow.get_tasks(state=TaskState.WAITING) if _waits_for_event(t)]
         self.fake.set(max(self.fake(), moment + dt.timedelta(seconds=1)))
-        for task in waiting[:1]:
-            self.steps.append(DryRunStep(task.task_spec.bpmn_id or "", task.task_spec.bpmn_name or "", "timer",
-                                         self._now()))
-        self.runtime.advance(workflow)
+        self.engine_steps = 0
+        self.runtime.advance(workflow, self._count)
+        fired = [t for t in waiting if t.state == TaskState.COMPLETED] or waiting[:1]
+        self.steps.extend(DryRunStep(t.task_spec.bpmn_id or "", t.task_spec.bpmn_name or "", "timer", self._now())
+                          for t in fired)
         return True
+
+    def _count(self, task: SpiffTask) -> None:
+        self.engine_steps += 1
+        if self.engine_steps > ENGINE_STEP_LIMIT:
+            raise RunawayLoop(task)
 
     def _record(self, workflow: BpmnWorkflow) -> None:
         done = [t for t in workflow.get_tasks(state=TaskState.COMPLETED) if t.id not in self.seen]
@@ -185,13 +202,17 @@ class _Run:
             if workflow.is_completed():
                 outcome, end = self.runtime.outcome(workflow), _end_reached(workflow)
             waiting = [t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
-                       if t.task_spec.bpmn_id and (t.task_spec.manual or t.state == TaskState.WAITING)]
+                       if t.task_spec.bpmn_id and (t.task_spec.manual or _waits_for_event(t))]
             data = _jsonable((workflow.last_task or workflow.task_tree).data)
         return DryRunResult(self.path, self.flows, self.steps, stopped, end=end, outcome=outcome, waiting_at=waiting,
                             error=error, data=data)
 
     def _now(self) -> str:
         return self.fake().isoformat()
+
+
+def _waits_for_event(task: SpiffTask) -> bool:
+    return task.state == TaskState.WAITING and getattr(task.task_spec, "event_definition", None) is not None
 
 
 def _end_reached(workflow: BpmnWorkflow) -> str | None:
@@ -229,6 +250,8 @@ def _error_of(exc: Exception) -> dict[str, Any]:
     spec = task.task_spec if task is not None else getattr(exc, "task_spec", None)
     element_id = getattr(spec, "bpmn_id", None)
     detail = getattr(exc, "error_line", None)
+    if isinstance(exc, RunawayLoop):
+        return {"element_id": element_id, "message": str(exc)}
     message = f"运行出错：{exc}" + (f"（出错的代码：{detail}）" if detail else "")
     return {"element_id": element_id, "message": message}
 

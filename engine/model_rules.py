@@ -136,6 +136,54 @@ def _is_drawable(tag: str) -> bool:
     )
 
 
+#: Flow nodes where a run stops and waits (for a person or the clock); a loop needs one of them to ever end.
+WAIT_STATES = ("userTask", "manualTask", "receiveTask", "intermediateCatchEvent", "eventBasedGateway", "subProcess",
+               "callActivity", "transaction")
+
+
+def automatic_loop_problems(root: Any) -> list[Problem]:
+    """A cycle of automatic steps only (gateways, scripts, throw events) would run forever without anyone acting."""
+    problems = []
+    for container in root.iter(f"{B}process", f"{B}subProcess"):
+        nodes = {el.get("id"): el for el in container if el.get("id") and _is_flow_node(local_name(el))}
+        automatic = {node_id for node_id, el in nodes.items() if local_name(el) not in WAIT_STATES}
+        edges: dict[str, set[str]] = {node_id: set() for node_id in nodes if node_id in automatic}
+        for flow in container.iterfind(f"{B}sequenceFlow"):
+            source, target = flow.get("sourceRef"), flow.get("targetRef")
+            if source in automatic and target in automatic:
+                edges[source].add(target)
+        for loop in _cycles(edges):
+            names = " → ".join(nodes[n].get("name") or n for n in loop)
+            problems.append(problem(loop[0], f"自动环节构成循环（{names}），其中没有用户任务或等待事件，"
+                                             f"运行时可能无限循环：请在循环中加入用户任务或定时事件"))
+    return problems
+
+
+def _is_flow_node(kind: str) -> bool:
+    return kind.endswith(("Task", "Event", "Gateway")) or kind in ("task", "subProcess", "callActivity", "transaction")
+
+
+def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of nodes that lie on a cycle, each in a stable order."""
+    reach = {node: _reachable(node, edges) for node in edges}
+    loops: list[list[str]] = []
+    for node in edges:
+        if node in reach[node] and not any(node in loop for loop in loops):
+            loops.append([n for n in edges if n in reach[node] and node in reach[n]])
+    return loops
+
+
+def _reachable(start: str, edges: dict[str, set[str]]) -> set[str]:
+    seen: set[str] = set()
+    todo = list(edges[start])
+    while todo:
+        node = todo.pop()
+        if node not in seen:
+            seen.add(node)
+            todo.extend(edges.get(node, ()))
+    return seen
+
+
 # --- code in the model ----------------------------------------------------------------------------------------
 
 

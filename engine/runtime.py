@@ -143,13 +143,15 @@ class ProcessRuntime:
 
     # --- workflows ----------------------------------------------------------------------------
 
-    def start(self, model: ParsedModel, calendar: WorkCalendar, data: dict[str, Any]) -> BpmnWorkflow:
-        """Create a workflow with initial data and run it to its first wait state."""
+    def start(
+        self, model: ParsedModel, calendar: WorkCalendar, data: dict[str, Any], on_task: TaskHook | None = None
+    ) -> BpmnWorkflow:
+        """Create a workflow with initial data and run it to its first wait state (``on_task`` sees each step)."""
         workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=self.script_engine(calendar))
         workflow.data.update(data)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(data)
-        workflow.do_engine_steps()
+        workflow.do_engine_steps(did_complete_task=on_task)
         return workflow
 
     def load(self, model: ParsedModel, state: str, calendar: WorkCalendar) -> BpmnWorkflow:
@@ -193,11 +195,11 @@ class ProcessRuntime:
         return PythonScriptEngine(environment=TaskDataEnvironment(script_functions(calendar)))
 
     @staticmethod
-    def advance(workflow: BpmnWorkflow) -> None:
-        """Fire due timers and run every engine step that is ready."""
+    def advance(workflow: BpmnWorkflow, on_task: TaskHook | None = None) -> None:
+        """Fire due timers and run every engine step that is ready (``on_task`` sees each step run)."""
         _forget_removed_events(workflow)
         workflow.refresh_timers()
-        workflow.do_engine_steps()
+        workflow.do_engine_steps(did_complete_task=on_task)
 
     # --- reading a workflow -------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
-from SpiffWorkflow.spiff.parser import VALIDATOR
+from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 
 from engine import model_rules as rules
 from engine.errors import ModelError
@@ -27,7 +27,7 @@ from engine.xmlsafe import parse_model_xml
 log = logging.getLogger(__name__)
 # An lxml schema keeps its error log on the object: one validation at a time per schema.
 _schema_lock = threading.Lock()
-_dmn_validators: dict[str, BpmnValidator] = {}
+_validators: dict[str, BpmnValidator] = {}
 
 PREFIXES = {
     BPMN_NS: "bpmn", rules.DI_NS: "bpmndi", rules.SPIFF_NS: "spiffworkflow",
@@ -71,7 +71,8 @@ def check_model(bpmn_xml: str, dmn_xmls: Iterable[str] = ()) -> ModelCheck:
 def model_problems(model: ParsedModel, bpmn_xml: str) -> list[dict[str, Any]]:
     """PressFlow's rules for an already parsed model (kept for callers that parse first; prefer validate_model)."""
     root = parse_model_xml(bpmn_xml, "BPMN").getroot()
-    return _rule_problems(root, []) + rules.expression_problems(root)
+    # The model parsed, so the spiff parser found every decision it calls.
+    return _rule_problems(root, None) + rules.expression_problems(root)
 
 
 def _check(bpmn_xml: str, dmn_xmls: list[str]) -> ModelCheck:
@@ -95,12 +96,13 @@ def _check(bpmn_xml: str, dmn_xmls: list[str]) -> ModelCheck:
     return ModelCheck(model, problems, code_is_safe=not code)
 
 
-def _rule_problems(root: Any, dmn_roots: list[Any]) -> list[Problem]:
-    decision_ids = [d.get("id", "") for dmn in dmn_roots for d in dmn.iter() if local_name(d) == "decision"]
-    return (
-        rules.foreign_problems(root) + rules.human_task_problems(root) + rules.lane_problems(root)
-        + rules.decision_reference_problems(root, decision_ids) + rules.di_problems(root)
-    )
+def _rule_problems(root: Any, dmn_roots: list[Any] | None) -> list[Problem]:
+    found = (rules.foreign_problems(root) + rules.human_task_problems(root) + rules.lane_problems(root)
+             + rules.automatic_loop_problems(root))
+    if dmn_roots is not None:
+        decision_ids = [d.get("id", "") for dmn in dmn_roots for d in dmn.iter() if local_name(d) == "decision"]
+        found += rules.decision_reference_problems(root, decision_ids)
+    return found + rules.di_problems(root)
 
 
 def _parse(bpmn_xml: str, dmn_xmls: list[str]) -> tuple[ParsedModel | None, list[Problem]]:
@@ -132,8 +134,12 @@ def _unique(problems: list[Problem]) -> list[Problem]:
 
 
 def _bpmn_schema_problems(root: Any) -> list[Problem]:
-    VALIDATOR.preprocess(root)  # the same bpmn-js quirk fix-up the spiff parser applies before its XSD check
-    return _schema_problems(VALIDATOR.validator, root, "BPMN 2.0")
+    with _schema_lock:
+        # Our own copy of the spiff parser's schema: the parser may be validating with its one right now.
+        validator = _validators.get("bpmn") or _validators.setdefault("bpmn", BpmnValidator(imports={
+            "spiffworkflow": SPIFF_XSD}))
+    validator.preprocess(root)  # the same bpmn-js quirk fix-up the spiff parser applies before its XSD check
+    return _schema_problems(validator.validator, root, "BPMN 2.0")
 
 
 def _dmn_schema_problems(root: Any) -> list[Problem]:
@@ -142,7 +148,7 @@ def _dmn_schema_problems(root: Any) -> list[Problem]:
     if local_name(root) != "definitions" or schema is None:
         return [problem(None, f"不是受支持的 DMN 文件（命名空间 {namespace or '无'}；支持 DMN 1.1–1.3）")]
     with _schema_lock:
-        validator = _dmn_validators.get(namespace) or _dmn_validators.setdefault(namespace, BpmnValidator(schema))
+        validator = _validators.get(namespace) or _validators.setdefault(namespace, BpmnValidator(schema))
     return _schema_problems(validator.validator, root, "DMN")
 
 

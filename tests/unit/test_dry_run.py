@@ -138,3 +138,18 @@ def test_the_dry_run_clock_is_seen_by_its_own_thread_only():
         seen_here = clock.now()
 
     assert (seen_here, seen_elsewhere) == (later, [DEFAULT_NOW])
+
+
+def test_an_endless_loop_of_automatic_steps_is_stopped_and_reported():
+    bpmn = replaced(BPMN, 'sourceRef="reschedule_conference" targetRef="wait_conference_start"',
+                    'sourceRef="reschedule_conference" targetRef="gw_conference_status"')
+    bpmn = replaced(bpmn, "conference_status = None\n", "")  # stays "postponed": round and round
+
+    result = run(bpmn, form_data={"conference_record": {"conference_status": "postponed",
+                                                        "new_conference_date": "2026-04-10",
+                                                        "new_start_time": "15:00"}})
+
+    assert result.stopped == "error" and result.error is not None
+    assert result.error["element_id"] in ("gw_conference_status", "reschedule_conference")
+    assert "无限循环" in result.error["message"]
+    assert any("无限循环" in p["message"] for p in result.problems), "validation warned before the run"

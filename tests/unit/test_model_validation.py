@@ -293,3 +293,22 @@ def test_a_garbled_decision_file_is_a_problem_not_an_exception():
     problems = validate_model(BPMN, ["<definitions>half a decision"])
 
     assert problems and all(CHINESE.search(p["message"]) for p in problems)
+
+
+def test_a_model_parsed_elsewhere_gets_the_same_pressflow_rules():
+    from engine.runtime import ProcessRuntime
+    from engine.validation import model_problems
+
+    bpmn = edited(BPMN, '<spiffworkflow:property name="formKey" value="leader_review" />', "")
+
+    assert model_problems(ProcessRuntime.parse(bpmn, [DMN]), bpmn) == [
+        {"element_id": "leader_review", "message": "用户任务缺少 formKey 属性"}]
+
+
+def test_a_loop_of_automatic_steps_only_is_reported_as_endless():
+    bpmn = edited(BPMN, 'sourceRef="reschedule_conference" targetRef="wait_conference_start"',
+                  'sourceRef="reschedule_conference" targetRef="gw_conference_status"')
+
+    message = the_one_problem_at("gw_conference_status", bpmn)
+
+    assert "自动环节构成循环（举行情况？ → 改期）" in message and "无限循环" in message

@@ -41,6 +41,7 @@ ACTION_LABELS = {
     "release": lazy_gettext("释放"),
     "urge": lazy_gettext("催办"),
     "escalate": lazy_gettext("督办升级"),
+    "migrate": lazy_gettext("迁移版本"),
     "attach": lazy_gettext("上传附件"),
     "timer": lazy_gettext("定时器"),
     "end": lazy_gettext("结束"),

@@ -36,6 +36,7 @@ ACTION_LABELS = {
     "transfer": lazy_gettext("转办"),
     "urge": lazy_gettext("催办"),
     "escalate": lazy_gettext("督办升级"),
+    "migrate": lazy_gettext("迁移版本"),
     "timer": lazy_gettext("定时器"),
     "incident": lazy_gettext("异常"),
     "end": lazy_gettext("结束"),
