@@ -76,7 +76,7 @@ init: $(VENV_STAMP) assets translations
 	$(VENV)/bin/pressflow init --demo
 
 run: init
-	exec $(VENV)/bin/pressflow serve --port $(PORT)
+	exec $(VENV)/bin/pressflow serve --port $(PORT) --with-worker
 
 serve: run
 

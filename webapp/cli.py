@@ -79,15 +79,19 @@ def init_command(demo: bool) -> None:
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="端口（默认 $PORT 或 8000）")
 @click.option("--host", default="127.0.0.1", show_default=True, help="监听地址")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="gunicorn 进程数")
+@click.option("--with-worker", is_flag=True, help="同时运行一个定时任务进程（pressflow worker），随服务一起停止")
 @with_appcontext
-def serve_command(port: int | None, host: str, workers: int | None) -> None:
-    """Serve the web application with gunicorn."""
+def serve_command(port: int | None, host: str, workers: int | None, with_worker: bool) -> None:
+    """Serve the web application with gunicorn, and with one timer worker beside it when asked."""
     settings = _settings()
     gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).parent / "gunicorn")
     bind = f"{host}:{port or settings.port}"
     click.echo(f"PressFlow 在 http://{bind} 提供服务（Ctrl+C 停止）")
     argv = [gunicorn, "--bind", bind, "--workers", str(workers or settings.web_workers),
             "--chdir", str(ROOT), "--access-logfile", "-", "webapp.wsgi:app"]
+    if with_worker:
+        click.echo("定时任务进程随服务启动（生产环境请单独运行 pressflow worker）")
+        argv[1:1] = ["--config", "python:webapp.serve_hooks"]
     os.execv(gunicorn, argv)  # noqa: S606 - become gunicorn; every argument is ours
 
 
