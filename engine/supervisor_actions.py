@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import datetime as dt
 import json
 import keyword
 import re
@@ -73,14 +74,34 @@ def resume(session: Session, runtime: ProcessRuntime, actor: User, instance_id: 
     note = _reason(reason, "恢复")
     with unit_of_work(session):
         instance = _locked(session, instance_id, ("suspended",), "只有已挂起的申请可以恢复")
-        workflow = runtime.load(model_of(runtime, instance.version), instance.state, load_calendar(session))
+        calendar = load_calendar(session)
+        workflow = runtime.load(model_of(runtime, instance.version), instance.state, calendar)
         instance.next_timer_at = runtime.next_timer_at(workflow)
-        instance.status = _status_before_suspension(session, instance) or (
+        suspension = _last_suspension(session, instance)
+        instance.status = _previous_status(suspension) or (
             "running" if runtime.ready_human_tasks(workflow) or instance.next_timer_at is None else "waiting")
         instance.updated_at = clock.now()
-        audit(session, instance, actor.username, "resume", comment=f"恢复：{note}",
-              data_changed={"status": instance.status})
+        moved = _pause_deadlines(_open_rows(session, instance), calendar, suspension, instance.updated_at)
+        comment = f"恢复：{note}" + (f"（挂起期间不计入办理期限，{len(moved)} 个环节的期限已顺延）" if moved else "")
+        audit(session, instance, actor.username, "resume", comment=comment,
+              data_changed={"status": instance.status, "deadlines": moved})
     return instance
+
+
+def _pause_deadlines(rows: list[HumanTask], calendar: WorkCalendar, suspension: AuditEntry | None,
+                     now: dt.datetime) -> dict[str, list[str]]:
+    """Give the open steps back the working days the suspension took; return task id → [old, new] deadlines."""
+    moved: dict[str, list[str]] = {}
+    if suspension is None:
+        return moved
+    for row in rows:
+        if row.due_at is None:
+            continue
+        due_at, provisional = calendar.deadline_after_pause(row.due_at, suspension.at, now)
+        if due_at != row.due_at:
+            moved[row.id] = [row.due_at.isoformat(), due_at.isoformat()]
+            row.due_at, row.due_provisional = due_at, row.due_provisional or provisional
+    return moved
 
 
 def terminate(session: Session, actor: User, instance_id: int, reason: str) -> Instance:
@@ -330,9 +351,12 @@ def _open_rows(session: Session, instance: Instance) -> list[HumanTask]:
         HumanTask.instance_id == instance.id, HumanTask.completed_at.is_(None)).order_by(HumanTask.created_at)))
 
 
-def _status_before_suspension(session: Session, instance: Instance) -> str | None:
-    changed = session.scalar(select(AuditEntry.data_changed).where(
+def _last_suspension(session: Session, instance: Instance) -> AuditEntry | None:
+    return session.scalar(select(AuditEntry).where(
         AuditEntry.instance_id == instance.id, AuditEntry.action == "suspend")
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(1))
-    previous = (changed or {}).get("previous_status")
+
+
+def _previous_status(suspension: AuditEntry | None) -> str | None:
+    previous = ((suspension.data_changed if suspension else None) or {}).get("previous_status")
     return previous if previous in SUSPENDABLE else None

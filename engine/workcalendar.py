@@ -140,6 +140,21 @@ class WorkCalendar:
         deadline = datetime.combine(result.date, END_OF_DAY, tzinfo=SHANGHAI)
         return deadline.astimezone(UTC), result.provisional
 
+    def deadline_after_pause(self, due_at: datetime, paused_at: datetime, resumed_at: datetime
+                             ) -> tuple[datetime, bool]:
+        """Move a deadline on so that a pause (挂起) does not use up its working days (暂停计时).
+
+        Counted in whole Beijing-time working days: what was left after the day of the pause is granted again from
+        the day of the resumption. A deadline already passed when the pause began stays as it was.
+        """
+        if due_at <= paused_at:
+            return due_at, False
+        left = self.workdays_between(paused_at.astimezone(SHANGHAI), due_at.astimezone(SHANGHAI))
+        moved, provisional = self.due_at(resumed_at, left.days)
+        if moved <= due_at:
+            return due_at, False
+        return moved, provisional or left.provisional
+
     def _resolve(self, day: date) -> DayInfo:
         override = self._overrides.get(day)
         if override is not None:

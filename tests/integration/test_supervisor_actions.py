@@ -154,6 +154,37 @@ def test_only_running_or_waiting_applications_can_be_suspended_and_only_suspende
     assert [h["action"] for h in history(login, instance_id)].count("suspend") == 1
 
 
+def test_the_days_an_application_was_suspended_do_not_count_against_the_open_steps_deadline(
+        app, login, frozen_clock):
+    instance_id = chain.apply(login)  # Mon 03-02: the leader's review is due at the end of Wed 03-04
+    leader = login("yz_leader")
+    assert leader.task_at(instance_id, "leader_review")["due_at"] == "2026-03-04T15:59:59+00:00"
+    frozen_clock.set(dt.datetime(2026, 3, 3, 10, 0, tzinfo=SHANGHAI))
+    supervise(app, "suspend", instance_id, "等待市委宣传部意见")
+
+    frozen_clock.set(dt.datetime(2026, 3, 9, 9, 0, tzinfo=SHANGHAI))
+    supervise(app, "resume", instance_id, "意见已收到")
+
+    # one working day (Wed) was left on Tue when it was paused; it is granted again from Mon 03-09
+    task = login("yz_leader").task_at(instance_id, "leader_review")
+    assert (task["due_at"], task["overdue"]) == ("2026-03-10T15:59:59+00:00", False)
+    resumed = history(login, instance_id)[-1]
+    assert resumed["action"] == "resume"
+    assert "期限已顺延" in resumed["comment"]
+
+
+def test_a_step_already_late_when_suspended_stays_late_after_resume(app, login, frozen_clock):
+    instance_id = chain.apply(login)
+    frozen_clock.set(dt.datetime(2026, 3, 6, 10, 0, tzinfo=SHANGHAI))  # Fri: two days past Wed's deadline
+    supervise(app, "suspend", instance_id, "核查逾期原因")
+    frozen_clock.set(dt.datetime(2026, 3, 9, 9, 0, tzinfo=SHANGHAI))
+    supervise(app, "resume", instance_id, "核查完毕")
+
+    task = login("yz_leader").task_at(instance_id, "leader_review")
+    assert (task["due_at"], task["overdue"]) == ("2026-03-04T15:59:59+00:00", True)
+    assert history(login, instance_id)[-1]["comment"] == "恢复：核查完毕"
+
+
 # --- 终止 -------------------------------------------------------------------------------------------
 
 

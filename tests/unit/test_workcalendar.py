@@ -227,6 +227,33 @@ def test_due_at_refuses_a_naive_datetime(calendar):
         calendar.due_at(datetime(2026, 9, 30, 10, 0), 1)
 
 
+def at(day: str, clock_time: str = "10:00") -> datetime:
+    return datetime.fromisoformat(f"{day}T{clock_time}").replace(tzinfo=SHANGHAI)
+
+
+def test_a_pause_over_national_day_gives_back_the_two_working_days_left_counting_the_make_up_saturday(calendar):
+    due = at("2026-09-30", "23:59:59")  # paused on Mon 09-28: Tue and Wed were left
+    moved, provisional = calendar.deadline_after_pause(due, at("2026-09-28"), at("2026-10-09"))
+    # resumed Fri 10-09: the make-up Saturday 10-10 is the first working day, Monday 10-12 the second
+    assert (moved, provisional) == (at("2026-10-12", "23:59:59"), False)
+
+
+def test_a_deadline_already_passed_when_the_pause_began_is_not_moved(calendar):
+    due = at("2026-09-22", "23:59:59")
+    assert calendar.deadline_after_pause(due, at("2026-09-24"), at("2026-10-09")) == (due, False)
+
+
+def test_a_pause_resumed_the_same_day_leaves_the_deadline_as_it_was(calendar):
+    due = at("2026-09-30", "23:59:59")
+    assert calendar.deadline_after_pause(due, at("2026-09-28", "09:00"), at("2026-09-28", "16:00")) == (due, False)
+
+
+def test_a_pause_on_the_deadline_day_grants_the_day_of_resumption(calendar):
+    due = at("2026-09-30", "23:59:59")
+    moved, _ = calendar.deadline_after_pause(due, at("2026-09-30"), at("2026-10-05"))
+    assert moved == at("2026-10-08", "23:59:59")  # resumed during the holiday: the first day back
+
+
 # --- parse_override_csv ----------------------------------------------------------------------------
 
 
