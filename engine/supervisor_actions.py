@@ -204,6 +204,8 @@ def retry(session: Session, runtime: ProcessRuntime, actor: User, instance_id: i
         try:
             if failed.state == TaskState.ERROR:
                 failed.run()
+            else:  # a timer that could not work out its time: have it evaluate its expression again
+                failed.task_spec._update(failed)
             runtime.advance(workflow)
         except Exception as exc:  # noqa: BLE001 - a script error is a new incident, not a failed request
             record_incident(session, instance, exc, actor.username)
@@ -261,7 +263,8 @@ def _failed_task(runtime: ProcessRuntime, workflow: Any, instance: Instance) -> 
 
 def _expression_names(task: SpiffTask, incident: Mapping[str, Any]) -> list[str]:
     spec = task.task_spec
-    texts = [getattr(spec, "script", None) or "", incident.get("error_line") or ""]
+    timer = getattr(spec, "event_definition", None)
+    texts = [getattr(spec, "script", None) or "", incident.get("error_line") or "", getattr(timer, "expression", "")]
     texts += [condition.args[0] for condition, _ in getattr(spec, "cond_task_specs", ()) if condition is not None]
     names: dict[str, None] = {}
     for text in texts:
@@ -302,9 +305,10 @@ def move_back(session: Session, runtime: ProcessRuntime, actor: User, instance_i
         target = session.get(HumanTask, target_row_id) if cursor is not None else None
         if cursor is None or target is None:
             raise InvalidInput("不能回退到该步骤", fields={"target": ["只能回退到本申请已办理过的前序步骤"]})
+        incident, instance.incident = instance.incident, None
         reviewing._reset(session, runtime, instance, cursor, target, actor, note, "moved_back")
-        if instance.status != "error":
-            instance.incident = None
+        if instance.status == "error":  # the failed step is still in the way
+            instance.incident = incident
         audit(session, instance, actor.username, "move_back", task_id=target.id, task_name=target.name,
               bpmn_id=target.bpmn_id, comment=f"回退至「{target.name}」：{note}")
     return instance

@@ -120,7 +120,8 @@ def _set_status(
         instance.status, instance.ended_at = "completed", now
         instance.outcome = runtime.outcome(workflow)
         instance.next_timer_at = None
-    elif workflow.get_tasks(state=TaskState.ERROR):
+    elif instance.incident is not None or workflow.get_tasks(state=TaskState.ERROR):
+        # A timer whose expression fails stays FUTURE, not ERROR: the incident alone says the instance is stuck.
         instance.status = "error"
     elif ready:
         instance.status = "running"

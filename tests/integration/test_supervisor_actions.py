@@ -309,6 +309,26 @@ def test_retrying_a_failed_gateway_with_the_variable_its_condition_names(app, lo
     assert (done["outcome"], done["data"]["budget_ceiling"]) == ("returned", 5000)
 
 
+def test_a_timer_that_cannot_work_out_its_time_is_an_incident_and_a_retry_with_the_time_arms_it(app, login):
+    instance_id = failed_review(app, login, "timer_from_data.bpmn", "approve")
+    stuck = login("supervisor").instance(instance_id)
+    assert (stuck["status"], stuck["incident"]["bpmn_id"], stuck["next_timer_at"]) == ("error", "wait_for_start", None)
+    from engine.models import Instance
+    from webapp.extensions import db
+
+    with app.app_context():
+        named, _ = supervisor_actions.retry_names(
+            db.session, app.extensions["pressflow_runtime"], db.session.get(Instance, instance_id))
+        db.session.remove()
+    assert named == {"start_at": None}
+
+    assert supervise(app, "retry", instance_id, {"start_at": "2026-03-20T10:00:00+08:00"}, "补录开始时间") == "waiting"
+    armed = login("supervisor").instance(instance_id)
+    assert (armed["incident"], dt.datetime.fromisoformat(armed["next_timer_at"])) == (None, CONFERENCE_START)
+    assert "已推进 1 个实例" in chain.run_timers(app, "2026-03-20T10:05")
+    assert chain.open_steps(login("supervisor"), instance_id) == ["follow_up"]
+
+
 def test_retry_accepts_only_known_names_and_plain_values(app, login):
     instance_id = failed_review(app, login, "guest_budget.bpmn", "approve")
 
