@@ -11,11 +11,12 @@ from tests.conftest import DEFAULT_NOW
 from tests.model_edits import BPMN, DMN, replaced, with_secrecy_recheck
 
 HAPPY_PATH = [
-    "start", "topic_application", "leader_review", "gw_leader_review", "secrecy_review", "gw_secrecy_review",
+    "start", "gw_topic_merge", "topic_application", "leader_review", "gw_leader_review", "secrecy_review",
+    "gw_secrecy_review",
     "office_topic_review", "gw_office_topic_review", "gw_unit_kind", "content_approval_district", "gw_content_merge",
     "gw_content_approval", "determine_host_speaker", "host_speaker_selection", "gw_onsite_fork", "pre_announcement",
-    "venue_preparation", "gw_onsite_join", "wait_conference_start", "conference_record", "gw_conference_status",
-    "monitoring_report", "gw_major_issue", "end_completed",
+    "venue_preparation", "gw_onsite_join", "gw_wait_merge", "wait_conference_start", "conference_record",
+    "gw_conference_status", "monitoring_report", "gw_major_issue", "gw_end_merge", "end_completed",
 ]
 
 
@@ -38,8 +39,8 @@ def test_sample_data_takes_the_positive_path_to_the_end_firing_the_conference_ti
 def test_given_form_data_per_step_and_visit_sends_the_application_back_once():
     result = run(form_data={"leader_review": [{"decision": "return", "comment": "请补充工作方案"}]})
 
-    assert result.path[:7] == ["start", "topic_application", "leader_review", "gw_leader_review",
-                               "topic_application", "leader_review", "gw_leader_review"]
+    assert result.path[:9] == ["start", "gw_topic_merge", "topic_application", "leader_review", "gw_leader_review",
+                               "gw_topic_merge", "topic_application", "leader_review", "gw_leader_review"]
     assert "flow_leader_return" in result.flows and result.outcome == "completed"
     leader_steps = [step.data["decision"] for step in result.steps if step.bpmn_id == "leader_review"]
     assert leader_steps == ["return", "approve"]
@@ -71,8 +72,8 @@ def test_a_postponed_conference_waits_for_the_timer_again():
 def test_a_major_issue_runs_both_escalations_before_the_closing_report():
     result = run(form_data={"monitoring_report": {"major_issue": True}})
 
-    assert result.path[-6:] == ["gw_escalation_fork", "escalation_unit", "escalation_office", "gw_escalation_join",
-                                "closing_report", "end_completed"]
+    assert result.path[-7:] == ["gw_escalation_fork", "escalation_unit", "escalation_office", "gw_escalation_join",
+                                "closing_report", "gw_end_merge", "end_completed"]
 
 
 def test_the_run_stops_after_the_given_number_of_steps_and_says_where_it_waits():
@@ -141,7 +142,7 @@ def test_the_dry_run_clock_is_seen_by_its_own_thread_only():
 
 
 def test_an_endless_loop_of_automatic_steps_is_stopped_and_reported():
-    bpmn = replaced(BPMN, 'sourceRef="reschedule_conference" targetRef="wait_conference_start"',
+    bpmn = replaced(BPMN, 'sourceRef="reschedule_conference" targetRef="gw_wait_merge"',
                     'sourceRef="reschedule_conference" targetRef="gw_conference_status"')
     bpmn = replaced(bpmn, "conference_status = None\n", "")  # stays "postponed": round and round
 

@@ -306,7 +306,7 @@ def test_a_model_parsed_elsewhere_gets_the_same_pressflow_rules():
 
 
 def test_a_loop_of_automatic_steps_only_is_reported_as_endless():
-    bpmn = edited(BPMN, 'sourceRef="reschedule_conference" targetRef="wait_conference_start"',
+    bpmn = edited(BPMN, 'sourceRef="reschedule_conference" targetRef="gw_wait_merge"',
                   'sourceRef="reschedule_conference" targetRef="gw_conference_status"')
 
     message = the_one_problem_at("gw_conference_status", bpmn)
