@@ -36,6 +36,15 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"PressFlow database backends: {', '.join(BACKENDS)}" + (f" ({PG_URL})" if PG_URL else "")
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say how many tests passed on each database, so a CI log shows that PostgreSQL really ran."""
+    passed = [report.nodeid for report in terminalreporter.stats.get("passed", [])]
+    counts = {backend: sum(f"[{backend}" in nodeid or f"-{backend}" in nodeid for nodeid in passed)
+              for backend in BACKENDS}
+    terminalreporter.write_line("PressFlow tests passed per database: "
+                                + ", ".join(f"{backend} {count}" for backend, count in counts.items()))
+
+
 @pytest.fixture(scope="session")
 def pg_schema() -> Iterator[str]:
     """Create the schema once per run on the PostgreSQL test database."""
