@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
+from werkzeug.routing import IntegerConverter, Map
 
 from engine import clock
 from engine.config import Settings
@@ -15,6 +16,14 @@ from engine.runtime import ProcessRuntime
 from webapp.extensions import babel, csrf, db, migrate
 
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
+
+
+class DatabaseId(IntegerConverter):
+    """``<int:…>`` in every route: a non-negative id that fits the database's integer columns (32-bit)."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's parameter name
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -38,6 +47,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(config or {})
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    # Before any route is added: an id too large for the database is an unknown id (404), not a driver error (500).
+    app.url_map.converters["int"] = DatabaseId
     _prepare_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
@@ -52,7 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from webapp.api import bp as api_bp
     from webapp.auth import bp as auth_bp
-    from webapp.errors import register_error_handlers
+    from webapp.errors import register_error_handlers, register_input_guard
     from webapp.i18n import register_i18n
     from webapp.site import bp as site_bp
     from webapp.web import register_page_context, select_locale
@@ -68,6 +79,7 @@ def _register_blueprints(app: Flask) -> None:
     register_page_context(app)
     register_i18n(app)
     register_error_handlers(app)
+    register_input_guard(app)
     app.add_template_filter(_shanghai, "shanghai")
 
 

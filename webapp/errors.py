@@ -84,3 +84,23 @@ def register_error_handlers(app: Flask) -> None:
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal", str(HTTP_MESSAGES[500]))
+
+
+def register_input_guard(app: Flask) -> None:
+    """Refuse NUL characters anywhere in a request's text, as every backend would have to (PostgreSQL cannot store
+    them), before any view sees the request."""
+
+    @app.before_request
+    def _refuse_nul_characters() -> None:
+        if _carries_nul():
+            raise BadRequest(gettext("请求中含有不允许的控制字符（NUL），请检查输入内容"))
+
+
+def _carries_nul() -> bool:
+    texts = [request.path, *request.args.keys(), *request.args.values()]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        texts += [*request.form.keys(), *request.form.values()]  # files may hold NUL bytes: they are not text
+    if any("\x00" in text for text in texts):
+        return True
+    body = request.get_data(cache=True) if request.is_json else b""
+    return b"\x00" in body or b"\\u0000" in body
