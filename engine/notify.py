@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -97,32 +98,61 @@ def mark_read(session: Session, user: User, notification_id: int | None = None) 
     session.commit()
 
 
+#: A claim older than this belongs to a pass that died mid-send; it is given up as failed (never sent twice).
+STALE_CLAIM = dt.timedelta(minutes=10)
+
+
 def send_pending_emails(session: Session, smtp: SmtpSettings, limit: int = 100) -> int:
-    """E-mail queued notifications; return how many were sent. Failures are marked, never retried in a loop."""
+    """E-mail queued notifications; return how many were sent. Failures are marked, never retried in a loop.
+
+    No transaction stays open while the SMTP server is talked to: on SQLite that would hold the database's one
+    write lock, and every reviewer's action would wait for a slow mail server.
+    """
     if not smtp.host:
         return 0
-    rows = list(session.scalars(select(Notification).where(Notification.email_status == "pending")
-                                .order_by(Notification.id).limit(limit)
-                                .with_for_update(skip_locked=True, of=Notification)))
-    if not rows:
+    messages = _claim(session, smtp, limit)
+    if not messages:
         return 0
-    sent = 0
+    sent: list[int] = []
     try:
         with smtplib.SMTP(smtp.host, smtp.port, timeout=10) as client:
             if smtp.starttls:
                 client.starttls()
             if smtp.username:
                 client.login(smtp.username, smtp.password)
-            for row in rows:
-                client.send_message(_email(row, smtp))
-                row.email_status, row.emailed_at = "sent", clock.now()
-                sent += 1
+            for notification_id, message in messages.items():
+                client.send_message(message)
+                sent.append(notification_id)
     except (OSError, smtplib.SMTPException):
-        for row in rows:
-            if row.email_status == "pending":
-                row.email_status = "failed"
+        pass  # what was not sent is marked failed below
+    _settle(session, sent, [i for i in messages if i not in sent])
+    return len(sent)
+
+
+def _claim(session: Session, smtp: SmtpSettings, limit: int) -> dict[int, EmailMessage]:
+    """Mark up to ``limit`` pending notifications as being sent, commit, and return their messages."""
+    now = clock.now()
+    session.execute(update(Notification).where(Notification.email_status == "sending",
+                                               Notification.emailed_at < now - STALE_CLAIM)
+                    .values(email_status="failed"))
+    rows = list(session.scalars(select(Notification).where(Notification.email_status == "pending")
+                                .order_by(Notification.id).limit(limit)
+                                .with_for_update(skip_locked=True, of=Notification)))
+    messages = {row.id: _email(row, smtp) for row in rows}
+    for row in rows:
+        row.email_status, row.emailed_at = "sending", now  # emailed_at: when the claim was made, until sent
     session.commit()
-    return sent
+    return messages
+
+
+def _settle(session: Session, sent: list[int], failed: list[int]) -> None:
+    now = clock.now()
+    if sent:
+        session.execute(update(Notification).where(Notification.id.in_(sent))
+                        .values(email_status="sent", emailed_at=now))
+    if failed:
+        session.execute(update(Notification).where(Notification.id.in_(failed)).values(email_status="failed"))
+    session.commit()
 
 
 def _email(row: Notification, smtp: SmtpSettings) -> EmailMessage:

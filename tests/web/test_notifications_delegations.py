@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import email
 import html
 import re
 import signal
 import socket
+import threading
 from collections.abc import Iterator
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -19,6 +21,7 @@ from click.testing import CliRunner
 from flask.cli import ScriptInfo
 from sqlalchemy import create_engine, event, select, text
 
+from engine import clock
 from engine.models import Notification, User
 from tests.conftest import WebUser
 from tests.integration import chain
@@ -190,12 +193,25 @@ def test_a_wrong_delegation_is_explained_next_to_its_field_and_nothing_is_saved(
 
 
 class Sink:
-    """An aiosmtpd handler that keeps every message it receives."""
+    """An aiosmtpd handler that keeps every message it receives; ``hold()`` makes it stall like a slow server."""
 
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], EmailMessage]] = []
+        self.release = threading.Event()
+        self.release.set()
+        self.holding = threading.Event()
+
+    def hold(self) -> None:
+        self.release.clear()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook
+        if not self.release.is_set():
+            self.holding.set()
+            for _ in range(100):  # at most 10 s, so a broken test cannot hang the suite
+                if self.release.is_set():
+                    break
+                await asyncio.sleep(0.1)
+            self.holding.clear()
         message = email.message_from_bytes(envelope.content, policy=default_policy)
         self.messages.append((list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
         return "250 Message accepted for delivery"
@@ -255,6 +271,56 @@ def test_the_worker_emails_a_new_task_to_the_reviewer_with_the_title_and_a_link(
 
     _pressflow(app, "worker", "--once")
     assert len(smtp_sink.to("yz_leader@pressflow.test")) == 1  # sent once
+
+
+def test_reviewers_can_act_while_the_mail_server_is_slow(app, login, smtp_sink):
+    from engine.notify import SmtpSettings, send_pending_emails
+    from webapp.extensions import db
+
+    instance_id = chain.apply(login)  # queues the leader's new-task e-mail
+    settings = app.config["PRESSFLOW"]
+    smtp = SmtpSettings(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_sender,
+                        username="", password="", starttls=False, base_url=settings.base_url)
+    sent: list[int] = []
+
+    def worker_pass() -> None:
+        with app.app_context():
+            sent.append(send_pending_emails(db.session, smtp))
+            db.session.remove()
+
+    smtp_sink.hold()
+    sender = threading.Thread(target=worker_pass)
+    sender.start()
+    assert smtp_sink.holding.wait(10), "the e-mail never reached the SMTP server"
+
+    login("yz_leader").complete(instance_id, "leader_review", {"decision": "approve", "comment": "同意"})
+
+    assert smtp_sink.holding.is_set(), "the leader's action had to wait for the mail server"
+    smtp_sink.release.set()
+    sender.join(15)
+    assert sent and sent[0] >= 1
+    with app.app_context():
+        assert "sending" not in set(db.session.scalars(select(Notification.email_status)))
+        db.session.remove()
+
+
+def test_an_email_claimed_by_a_pass_that_died_is_given_up_not_sent_twice(app, login, smtp_sink, frozen_clock):
+    from engine.notify import SmtpSettings, send_pending_emails
+    from webapp.extensions import db
+
+    chain.apply(login)
+    settings = app.config["PRESSFLOW"]
+    smtp = SmtpSettings(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_sender,
+                        username="", password="", starttls=False, base_url=settings.base_url)
+    with app.app_context():
+        db.session.execute(Notification.__table__.update().values(email_status="sending", emailed_at=clock.now()))
+        db.session.commit()
+        frozen_clock.advance(minutes=11)
+
+        assert send_pending_emails(db.session, smtp) == 0
+        assert set(db.session.scalars(select(Notification.email_status))) == {"failed"}
+        db.session.remove()
+    assert smtp_sink.messages == []
 
 
 def test_overdue_tasks_are_announced_once_each_in_the_app_and_by_email(app, login, smtp_sink):
