@@ -73,7 +73,7 @@ i18n-update: $(VENV_STAMP)
 
 # --- Run ------------------------------------------------------------------------------
 init: $(VENV_STAMP) assets translations
-	$(VENV)/bin/pressflow init --demo
+	$(VENV)/bin/pressflow init --demo --samples
 
 run: init
 	exec $(VENV)/bin/pressflow serve --port $(PORT) --with-worker

@@ -50,10 +50,14 @@ def _fail(exc: PressflowError) -> None:
 
 @main.command("init")
 @click.option("--demo", is_flag=True, help="同时创建演示单位和用户")
+@click.option("--samples", is_flag=True, help="与 --demo 一起：数据库中还没有申请时，创建几份处于不同环节的示例申请")
 @with_appcontext
-def init_command(demo: bool) -> None:
+def init_command(demo: bool, samples: bool) -> None:
     """Migrate the database, deploy processes/ and optionally seed the demo organisation (idempotent)."""
     import flask_migrate
+
+    if samples and not demo:
+        raise click.UsageError("--samples 须与 --demo 一起使用（示例申请由演示用户办理）")
 
     from engine.deploy import deploy_directory
     from engine.org import DEMO_USERS, seed_demo
@@ -73,6 +77,16 @@ def init_command(demo: bool) -> None:
         for username, display_name, grants in DEMO_USERS:
             roles = ", ".join(f"{role}@{unit}" for role, unit in grants)
             click.echo(f"  {username:<17} {display_name}  [{roles}]")
+    if samples:
+        _seed_samples()
+
+
+def _seed_samples() -> None:
+    from engine.samples import seed_sample_applications
+    from webapp.extensions import db
+
+    made = seed_sample_applications(db.session, _runtime())
+    click.echo(f"示例申请：新建 {made} 份" if made else "示例申请：数据库中已有申请，未新建")
 
 
 @main.command("serve")

@@ -404,3 +404,11 @@ def test_worker_once_advances_an_application_whose_conference_has_started(
     advanced = ApiUser(client, "onsite").instance(instance_id)
     assert advanced["status"] == "running"
     assert [t["bpmn_id"] for t in advanced["tasks"]] == ["conference_record"]
+
+
+def test_init_with_samples_makes_them_once_and_refuses_them_without_the_demo_users(pressflow, web):
+    misused = pressflow("init", "--samples")
+    assert (misused.exit_code, "--samples 须与 --demo 一起使用" in misused.output) == (2, True)
+
+    assert "示例申请：新建 6 份" in ok(pressflow("init", "--demo", "--samples"))
+    assert "示例申请：数据库中已有申请，未新建" in ok(pressflow("init", "--demo", "--samples"))
