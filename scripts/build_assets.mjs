@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // Build PressFlow's front-end vendor assets into webapp/static/vendor/ (gitignored).
 //
-// Copies the prebuilt distributions of bpmn-js, bpmn-js-properties-panel, dmn-js and
-// echarts out of node_modules, and bundles bpmn-js-bpmnlint plus a compiled
-// `bpmnlint:recommended` configuration into one IIFE (bpmnlint-bundle.js) that sets
-// `window.PressflowLint = { BpmnLintModule, lintConfig }`.
+// Copies the prebuilt distributions of bpmn-js, dmn-js and echarts out of node_modules;
+// bundles bpmn-js-bpmnlint plus a compiled `bpmnlint:recommended` configuration into one
+// IIFE (bpmnlint-bundle.js) that sets `window.PressflowLint = { BpmnLintModule, lintConfig }`;
+// and bundles bpmn-js-properties-panel with PressFlow's group (webapp/assets/
+// pressflow-properties.mjs) into pressflow-properties-panel.js (`window.PressflowPropertiesPanel`).
 //
 // Idempotent and quick: a manifest (vendor/manifest.json) records a fingerprint of
-// package-lock.json and this script; when it matches and every file is present the
+// package-lock.json, this script and the panel source; when it matches and every file is present the
 // build is skipped. `--force` rebuilds regardless. The new tree is built in a
 // temporary directory and swapped in at the end, so a failed build never leaves a
 // half-written vendor/ behind.
@@ -37,10 +38,8 @@ const COPIES = [
   ['bpmn-js/dist/assets/bpmn-js.css', 'bpmn-js/assets/bpmn-js.css'],
   ['bpmn-js/dist/assets/bpmn-font/css/bpmn-embedded.css', 'bpmn-js/assets/bpmn-font/css/bpmn-embedded.css', { fonts: true }],
 
-  // properties panel: the UMD of bpmn-js-properties-panel bundles @bpmn-io/properties-panel;
-  // the stylesheet comes from @bpmn-io/properties-panel itself
-  ['bpmn-js-properties-panel/dist/bpmn-js-properties-panel.umd.js',
-    'bpmn-js-properties-panel/bpmn-js-properties-panel.umd.js', { minify: true }],
+  // properties panel: the JS is bundled below together with PressFlow's group; the stylesheet comes from
+  // @bpmn-io/properties-panel itself
   ['@bpmn-io/properties-panel/dist/assets/properties-panel.css', 'properties-panel/properties-panel.css'],
 
   // dmn-js: viewer + modeler UMD bundles and their stylesheets / icon font
@@ -71,6 +70,10 @@ const PACKAGES = [
 
 const LINT_CONFIG = { extends: 'bpmnlint:recommended' };
 const LINT_BUNDLE = 'bpmnlint-bundle.js';
+// PressFlow's own properties-panel group (our source), bundled with bpmn-js-properties-panel and
+// @bpmn-io/properties-panel so that both render with one preact
+const PANEL_SOURCE = path.join(ROOT, 'webapp', 'assets', 'pressflow-properties.mjs');
+const PANEL_BUNDLE = 'pressflow-properties-panel.js';
 
 function log(msg) {
   process.stdout.write(`[build_assets] ${msg}\n`);
@@ -96,7 +99,7 @@ function fingerprint() {
   const lockPath = path.join(ROOT, 'package-lock.json');
   const lock = fs.existsSync(lockPath) ? fs.readFileSync(lockPath) : Buffer.from('');
   const self = fs.readFileSync(fileURLToPath(import.meta.url));
-  return sha256(lock, '\0', self);
+  return sha256(lock, '\0', self, '\0', fs.readFileSync(PANEL_SOURCE));
 }
 
 function upToDate(fp) {
@@ -188,20 +191,21 @@ async function main() {
       '',
     ].join('\n');
 
-    const lintOut = path.join(tmp, LINT_BUNDLE);
-    await esbuild.build({
+    // One browser IIFE per bundle, minified, resolving packages from node_modules.
+    const bundle = async (outName, input) => {
+      const outfile = path.join(tmp, outName);
+      await esbuild.build({
+        ...input, bundle: true, format: 'iife', platform: 'browser', target: 'es2019', minify: true,
+        legalComments: 'none', nodePaths: [NODE_MODULES], outfile, logLevel: 'warning',
+      });
+      written.push(outfile);
+    };
+    await bundle(LINT_BUNDLE, {
       stdin: { contents: entry, resolveDir: workDir, sourcefile: 'pressflow-lint-entry.mjs', loader: 'js' },
-      bundle: true,
-      format: 'iife',
-      platform: 'browser',
-      target: 'es2019',
-      minify: true,
-      legalComments: 'none',
-      nodePaths: [NODE_MODULES],
-      outfile: lintOut,
-      logLevel: 'warning',
     });
-    written.push(lintOut);
+
+    // --- properties panel with the PressFlow group ----------------------------------
+    await bundle(PANEL_BUNDLE, { entryPoints: [PANEL_SOURCE] });
 
     // --- manifest --------------------------------------------------------------------
     const versions = Object.fromEntries(PACKAGES.map((p) => [p, packageVersion(p)]));

@@ -27,13 +27,19 @@ def _version_of(page: Any, instance_id: int, headers: dict[str, str]) -> int:
     return response.json()["version"]
 
 
+#: The PressFlow group of the bpmn-js properties panel and two of its fields.
+GROUP = "[data-group-id='group-pressflow']"
+FORM_KEY = f"{GROUP} select[id$='pressflow-formKey']"
+DUE = f"{GROUP} input[id$='pressflow-dueInWorkdays']"
+
+
 def _select_in_diagram(page: Any, element_id: str) -> None:
     """Find an element with the modeler's search (Ctrl+F), as a person would in a large diagram."""
     page.click("#modeler-canvas", position={"x": 600, "y": 40})
     page.keyboard.press("Control+f")
     page.keyboard.type(element_id)
     page.keyboard.press("Enter")
-    page.wait_for_selector("#pf-task-form:not([hidden])")
+    page.wait_for_selector(f"#modeler-properties {GROUP}")
 
 
 def test_owner_changes_a_due_date_in_the_pressflow_panel_validates_and_deploys_a_new_version(
@@ -45,11 +51,13 @@ def test_owner_changes_a_due_date_in_the_pressflow_panel_validates_and_deploys_a
     owner.wait_for_selector("#modeler[data-ready='1']")
 
     _select_in_diagram(owner, "leader_review")
-    assert "主要负责人审核" in owner.inner_text("#pf-panel-element")
-    assert owner.input_value("#pf-form-key") == "leader_review"
-    assert owner.input_value("#pf-due") == "2"
-    owner.fill("#pf-due", "5")
-    owner.press("#pf-due", "Tab")
+    assert "主要负责人审核" in owner.inner_text("#modeler-properties .bio-properties-panel-header")
+    assert "PressFlow 属性" in owner.inner_text(GROUP)
+    assert owner.input_value(FORM_KEY) == "leader_review"
+    assert owner.is_checked(f"{GROUP} input[id$='pressflow-role-unit_leader']")
+    assert owner.input_value(DUE) == "2"
+    owner.fill(DUE, "5")
+    owner.press(DUE, "Tab")
 
     owner.click("[data-action='save-draft']")
     owner.wait_for_function("document.getElementById('modeler-status').textContent.includes('草稿已保存')")

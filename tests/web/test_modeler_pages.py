@@ -156,10 +156,11 @@ def test_editor_page_carries_the_csrf_token_forms_roles_and_the_current_version(
 
     assert page.status_code == 200
     assert re.search(r'<meta name="csrf-token" content="[^"]+">', page.text)
-    assert 'value="leader_review">主要负责人审核（leader_review）</option>' in page.text
-    assert 'name="pf-role" value="secrecy_reviewer"' in page.text
+    assert '{"label": "主要负责人审核（leader_review）", "value": "leader_review"}' in page.text
+    assert '{"label": "保密审查员", "value": "secrecy_reviewer"}' in page.text
     assert '"source": "/models/press_conference/v1.bpmn"' in page.text
     assert "bpmn-modeler.production.min.js" in page.text and "bpmnlint-bundle.js" in page.text
+    assert "pressflow-properties-panel.js" in page.text
 
 
 def test_drafts_are_kept_per_user_and_reopen_in_the_editor(web):

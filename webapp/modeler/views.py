@@ -89,9 +89,9 @@ def edit(key: str) -> str:
         ("draft", "draft"), ("saveDraft", "save_draft"), ("discardDraft", "discard_draft"),
         ("validate", "validate"), ("deploy", "deploy"), ("versions", "versions"))}
     urls["source"] = url_for("modeler.version_xml", key=key, number=current.version) if current else None
-    config = _editor_config("bpmn", key, current, urls) | {"fileName": f"{key}.bpmn", "blank": blank_bpmn(key)}
-    return render_template("modeler/edit.html", key=key, current=current, config=config, draft=config["draft"],
-                           forms=_forms(), roles=_roles())
+    config = _editor_config("bpmn", key, current, urls) | {"fileName": f"{key}.bpmn", "blank": blank_bpmn(key),
+                                                           "pressflow": _panel_config()}
+    return render_template("modeler/edit.html", key=key, current=current, config=config, draft=config["draft"])
 
 
 @bp.get("/decisions/<decision_file>/edit", endpoint="edit_decision")
@@ -153,8 +153,8 @@ def _texts() -> dict[str, str]:
         "wholeModel": _("整个模型"), "elementMissing": _("图中找不到元素 %s"), "deploying": _("正在部署…"),
         "deployFailed": _("部署未成功：%s"), "noteRequired": _("请填写部署说明。"),
         "versionsLink": _("查看版本列表"), "network": _("无法连接服务器，请稍后重试。"),
-        "unsaved": _("有未保存的修改。"), "dueInvalid": _("请输入不小于 0 的整数。"),
-        "unknownValue": _("%s（未知）"), "drd": _("决策需求图"), "table": _("决策表"),
+        "unsaved": _("有未保存的修改。"),
+        "drd": _("决策需求图"), "table": _("决策表"),
     }
 
 
@@ -163,12 +163,16 @@ def blank_bpmn(key: str) -> str:
     return render_template("modeler/blank.bpmn", key=key)
 
 
-def _forms() -> list[dict[str, str]]:
-    return [{"key": key, "title": translate(forms.form_title(key))} for key in forms.FORM_KEYS]
-
-
-def _roles() -> list[dict[str, str]]:
-    return [{"key": role, "label": translate(ROLE_LABELS.get(role, role))} for role in ROLES]
+def _panel_config() -> dict[str, Any]:
+    """The choices and texts of the PressFlow group in the properties panel, in the page's language."""
+    return {
+        "forms": [{"value": key, "label": f"{translate(forms.form_title(key))}（{key}）"} for key in forms.FORM_KEYS],
+        "roles": [{"value": role, "label": translate(ROLE_LABELS.get(role, role))} for role in ROLES],
+        "text": {"group": _("PressFlow 属性"), "form": _("表单"), "due": _("办理期限（工作日）"),
+                 "dueInvalid": _("请输入不小于 0 的整数。"), "laneRole": _("泳道对应的角色"),
+                 "laneRoleHelp": _("未设置时按泳道 ID（Lane_角色）对应角色。"), "unset": _("（未设置）"),
+                 "unknownValue": _("%s（未知）")},
+    }
 
 
 def _xml(xml: str, filename: str) -> Response:

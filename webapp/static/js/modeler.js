@@ -1,8 +1,9 @@
 // PressFlow modeler: the bpmn-js / dmn-js editors of /models, with drafts, validation and deployment on the server.
 //
 // The page gives its settings in <script type="application/json" id="modeler-config"> (URLs, translated texts) and
-// the CSRF token in <meta name="csrf-token">, sent back in the X-CSRFToken header. The BPMN editor also loads
-// modeler-panel.js (the PressFlow properties: form, deadline, roles), which writes every value into the XML.
+// the CSRF token in <meta name="csrf-token">, sent back in the X-CSRFToken header. The BPMN editor's properties
+// panel has a PressFlow group (form, deadline, roles; vendor/pressflow-properties-panel.js, built from
+// webapp/assets/pressflow-properties.mjs), which writes every value into the XML.
 // The bpmn.io watermark stays visible, as its licence asks.
 (function () {
   'use strict';
@@ -104,18 +105,16 @@
   // --- the two editors behind one small interface ------------------------------------------------
 
   function bpmnEditor(descriptor) {
-    var panel = window.BpmnJSPropertiesPanel;
+    var panel = window.PressflowPropertiesPanel;
     var lint = window.PressflowLint;
-    var modules = [window.PressflowPanel.module];
+    var modules = [panel.BpmnPropertiesPanelModule, panel.BpmnPropertiesProviderModule, panel.PressflowModule];
     var options = {
       container: canvasNode,
       keyboard: { bind: true },
-      moddleExtensions: { spiffworkflow: descriptor }
+      moddleExtensions: { spiffworkflow: descriptor },
+      propertiesPanel: { parent: '#modeler-properties', layout: { groups: { pressflow: { open: true } } } }
     };
-    if (panel) {
-      modules.push(panel.BpmnPropertiesPanelModule, panel.BpmnPropertiesProviderModule);
-      options.propertiesPanel = { parent: '#modeler-properties' };
-    }
+    window.PressflowPanelConfig = config.pressflow;
     if (lint) {
       modules.push(lint.BpmnLintModule);
       options.linting = { bpmnlint: lint.lintConfig, active: true };
@@ -123,6 +122,10 @@
     options.additionalModules = modules;
     var modeler = new window.BpmnJS(options);
     modeler.on('commandStack.changed', markDirty);
+    // What was typed into the properties panel a moment ago is written before the XML is read.
+    function flushPanel() {
+      modeler.get('debounceInput').flush();
+    }
     return {
       modeler: modeler,
       extension: 'bpmn',
@@ -133,11 +136,13 @@
         });
       },
       xml: function () {
+        flushPanel();
         return modeler.saveXML({ format: true }).then(function (r) {
           return r.xml;
         });
       },
       svg: function () {
+        flushPanel();
         return modeler.saveSVG().then(function (r) {
           return r.svg;
         });
@@ -502,7 +507,7 @@
   }
 
   function start() {
-    if ((config.kind === 'bpmn' && (typeof window.BpmnJS !== 'function' || !window.PressflowPanel)) ||
+    if ((config.kind === 'bpmn' && (typeof window.BpmnJS !== 'function' || !window.PressflowPropertiesPanel)) ||
         (config.kind === 'dmn' && typeof window.DmnJS !== 'function') || typeof window.fetch !== 'function') {
       say(fmt(text.loadFailed, 'editor script missing'), 'error');
       return;
@@ -516,9 +521,6 @@
     ready.then(function (editor) {
       window.PressflowModeler = editor;
       wire(editor);
-      if (editor.extension === 'bpmn') {
-        window.PressflowPanel.attach(editor.modeler, text);
-      }
       if (config.draft) {
         return load(editor, config.urls.draft, fmt(text.openedDraft, localTime(config.draft.savedAt)));
       }

@@ -1,0 +1,233 @@
+// The PressFlow group of the bpmn-js properties panel: for a user task its form (formKey), its deadline in working
+// days (dueInWorkdays) and its candidate roles (candidateRoles); for a lane the role it stands for (role).
+//
+// The values live in spiffworkflow:properties/property inside bpmn:extensionElements (spiffworkflow-moddle.json) and
+// change through one command each (`pressflow.setProperties`), so undo/redo covers them. The choices (form keys,
+// roles) and every text come from the page (`window.PressflowPanelConfig`), in the page's language.
+//
+// Source, not a vendored file: scripts/build_assets.mjs bundles it with bpmn-js-properties-panel and
+// @bpmn-io/properties-panel (one preact for both) into webapp/static/vendor/pressflow-properties-panel.js, which sets
+// `window.PressflowPropertiesPanel = { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, PressflowModule }`.
+
+import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, useService } from 'bpmn-js-properties-panel';
+import {
+  CheckboxEntry, NumberFieldEntry, SelectEntry, isCheckboxEntryEdited, isNumberFieldEntryEdited, isSelectEntryEdited,
+} from '@bpmn-io/properties-panel';
+import { h } from '@bpmn-io/properties-panel/preact';
+
+const PRIORITY = 500;
+
+// --- reading and writing spiffworkflow:properties ----------------------------------------------------
+
+function spiffProperties(bo) {
+  const extension = bo.get ? bo.get('extensionElements') : null;
+  return (extension ? extension.get('values') || [] : [])
+    .find((value) => value.$instanceOf && value.$instanceOf('spiffworkflow:Properties')) || null;
+}
+
+export function readProperties(bo) {
+  const found = {};
+  const properties = spiffProperties(bo);
+  (properties ? properties.get('properties') : []).forEach((p) => { found[p.name] = p.value || ''; });
+  return found;
+}
+
+// A lane stands for a role: its `role` property, else (the older convention) its id after Lane_.
+export function laneRoleOf(bo) {
+  const role = (readProperties(bo).role || '').trim();
+  if (role) return role;
+  return /^Lane_./.test(bo.id || '') ? bo.id.slice(5) : '';
+}
+
+function SetPropertiesHandler(modeling, moddle) {
+  this._modeling = modeling;
+  this._moddle = moddle;
+}
+SetPropertiesHandler.$inject = ['modeling', 'moddle'];
+
+SetPropertiesHandler.prototype.preExecute = function (context) {
+  const modeling = this._modeling;
+  const moddle = this._moddle;
+  const { element, values } = context;
+  const bo = element.businessObject;
+  const clearing = Object.values(values).every((value) => value === '');
+  if (clearing && !spiffProperties(bo)) return;
+  let extension = bo.get('extensionElements');
+  if (!extension) {
+    extension = moddle.create('bpmn:ExtensionElements', { values: [] });
+    modeling.updateModdleProperties(element, bo, { extensionElements: extension });
+  }
+  let properties = spiffProperties(bo);
+  if (!properties) {
+    properties = moddle.create('spiffworkflow:Properties', { properties: [] });
+    modeling.updateModdleProperties(element, extension, { values: [properties, ...extension.get('values')] });
+  }
+  Object.entries(values).forEach(([name, value]) => {
+    const existing = properties.get('properties').find((p) => p.name === name);
+    if (existing && value === '') {
+      modeling.updateModdleProperties(element, properties, {
+        properties: properties.get('properties').filter((p) => p !== existing),
+      });
+    } else if (existing) {
+      modeling.updateModdleProperties(element, existing, { value });
+    } else if (value !== '') {
+      const created = moddle.create('spiffworkflow:Property', { name, value });
+      modeling.updateModdleProperties(element, properties, { properties: [...properties.get('properties'), created] });
+    }
+  });
+};
+
+function registerCommand(commandStack) {
+  commandStack.registerHandler('pressflow.setProperties', SetPropertiesHandler);
+}
+registerCommand.$inject = ['commandStack'];
+
+// --- the entries ----------------------------------------------------------------------------------
+
+function config() {
+  return window.PressflowPanelConfig || { forms: [], roles: [], text: {} };
+}
+
+function useSetter(element) {
+  const commandStack = useService('commandStack');
+  return (values) => commandStack.execute('pressflow.setProperties', { element, values });
+}
+
+// The choices, with the element's current value kept (and marked) when the page does not know it.
+function choices(known, current) {
+  const { text } = config();
+  const options = [{ value: '', label: text.unset }, ...known];
+  if (current && !known.some((option) => option.value === current)) {
+    options.push({ value: current, label: text.unknownValue.replace('%s', current) });
+  }
+  return options;
+}
+
+function FormKeyEntry({ element, id }) {
+  const set = useSetter(element);
+  return h(SelectEntry, {
+    element, id, label: config().text.form,
+    getValue: () => readProperties(element.businessObject).formKey || '',
+    setValue: (value) => set({ formKey: value || '' }),
+    getOptions: () => choices(config().forms, readProperties(element.businessObject).formKey),
+  });
+}
+
+function DueEntry({ element, id }) {
+  const set = useSetter(element);
+  const debounce = useService('debounceInput');
+  const { text } = config();
+  return h(NumberFieldEntry, {
+    element, id, label: text.due, debounce, min: 0, step: 1,
+    getValue: () => readProperties(element.businessObject).dueInWorkdays || '',
+    setValue: (value) => {
+      const plain = value === undefined || value === null ? '' : String(value).trim();
+      if (plain === '' || /^\d+$/.test(plain)) set({ dueInWorkdays: plain === '' ? '' : String(parseInt(plain, 10)) });
+    },
+    validate: (value) => {
+      const plain = value === undefined || value === null ? '' : String(value).trim();
+      return plain === '' || /^\d+$/.test(plain) ? null : text.dueInvalid;
+    },
+  });
+}
+
+function RoleEntry({ element, id, role }) {
+  const set = useSetter(element);
+  const roles = () => (readProperties(element.businessObject).candidateRoles || '').split(/\s+/).filter(Boolean);
+  return h(CheckboxEntry, {
+    element, id, label: `${role.label}（${role.value}）`,
+    getValue: () => roles().includes(role.value),
+    setValue: (checked) => {
+      const others = roles().filter((r) => r !== role.value);
+      const next = checked ? [...others, role.value] : others;
+      set({ candidateRoles: config().roles.map((r) => r.value).filter((r) => next.includes(r))
+        .concat(next.filter((r) => !config().roles.some((known) => known.value === r))).join(' ') });
+    },
+  });
+}
+
+function LaneRoleEntry({ element, id }) {
+  const set = useSetter(element);
+  return h(SelectEntry, {
+    element, id, label: config().text.laneRole, description: config().text.laneRoleHelp,
+    getValue: () => laneRoleOf(element.businessObject),
+    setValue: (value) => set({ role: value || '' }),
+    getOptions: () => choices(config().roles.map((r) => ({ value: r.value, label: `${r.label}（${r.value}）` })),
+      laneRoleOf(element.businessObject)),
+  });
+}
+
+// --- the provider ---------------------------------------------------------------------------------
+
+function is(element, type) {
+  const bo = element && element.businessObject;
+  return !!bo && bo.$instanceOf(type);
+}
+
+function taskGroup(element) {
+  const entries = [
+    { id: 'pressflow-formKey', element, component: FormKeyEntry, isEdited: isSelectEntryEdited },
+    { id: 'pressflow-dueInWorkdays', element, component: DueEntry, isEdited: isNumberFieldEntryEdited },
+    ...config().roles.map((role) => ({
+      id: `pressflow-role-${role.value}`, element, role, component: RoleEntry, isEdited: isCheckboxEntryEdited,
+    })),
+  ];
+  return { id: 'pressflow', label: config().text.group, entries };
+}
+
+function laneGroup(element) {
+  return {
+    id: 'pressflow', label: config().text.group,
+    entries: [{ id: 'pressflow-laneRole', element, component: LaneRoleEntry, isEdited: isSelectEntryEdited }],
+  };
+}
+
+function PressflowPropertiesProvider(propertiesPanel) {
+  propertiesPanel.registerProvider(PRIORITY, this);
+}
+PressflowPropertiesProvider.$inject = ['propertiesPanel'];
+
+PressflowPropertiesProvider.prototype.getGroups = function (element) {
+  return (groups) => {
+    const group = is(element, 'bpmn:UserTask') ? taskGroup(element) : is(element, 'bpmn:Lane') ? laneGroup(element) : null;
+    if (group) groups.splice(Math.min(1, groups.length), 0, group);  // right after "General"
+    return groups;
+  };
+};
+
+// The panel waits for a pause in typing before it writes a value; a person who types a deadline and clicks 保存草稿
+// at once must not lose it. This stands in for the panel's debounceInput service and adds flush(), which the editor
+// calls before it reads the XML (save, validate, deploy, download).
+const DEBOUNCE_MS = 300;
+
+function flushableDebounce() {
+  const pending = new Map();  // run -> timer
+  function debounce(fn) {
+    let args = [];
+    const run = () => {
+      pending.delete(run);
+      fn(...args);
+    };
+    return (...latest) => {
+      args = latest;
+      clearTimeout(pending.get(run));
+      pending.set(run, setTimeout(run, DEBOUNCE_MS));
+    };
+  }
+  debounce.flush = () => {
+    [...pending].forEach(([run, timer]) => {
+      clearTimeout(timer);
+      run();
+    });
+  };
+  return debounce;
+}
+
+const PressflowModule = {
+  __init__: ['pressflowSetProperties', 'pressflowPropertiesProvider'],
+  pressflowSetProperties: ['type', registerCommand],
+  pressflowPropertiesProvider: ['type', PressflowPropertiesProvider],
+  debounceInput: ['factory', flushableDebounce],
+};
+
+window.PressflowPropertiesPanel = { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, PressflowModule };
