@@ -50,8 +50,10 @@ def test_owner_changes_a_due_date_in_the_pressflow_panel_validates_and_deploys_a
     owner.goto(EDITOR)
     owner.wait_for_selector("#modeler[data-ready='1']")
 
+    assert owner.get_attribute(".djs-palette [data-action='create.start-event']", "aria-label") == "创建开始事件"
     _select_in_diagram(owner, "leader_review")
     assert "主要负责人审核" in owner.inner_text("#modeler-properties .bio-properties-panel-header")
+    assert "用户任务" in owner.inner_text("#modeler-properties .bio-properties-panel-header")
     assert "PressFlow 属性" in owner.inner_text(GROUP)
     assert owner.input_value(FORM_KEY) == "leader_review"
     assert owner.is_checked(f"{GROUP} input[id$='pressflow-role-unit_leader']")

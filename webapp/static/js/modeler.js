@@ -108,6 +108,9 @@
     var panel = window.PressflowPropertiesPanel;
     var lint = window.PressflowLint;
     var modules = [panel.BpmnPropertiesPanelModule, panel.BpmnPropertiesProviderModule, panel.PressflowModule];
+    if ((document.documentElement.lang || '').indexOf('zh') === 0 && window.PressflowBpmnChinese) {
+      modules.push(window.PressflowBpmnChinese);
+    }
     var options = {
       container: canvasNode,
       keyboard: { bind: true },
