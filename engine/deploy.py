@@ -51,16 +51,21 @@ def model_of(runtime: ProcessRuntime, version: ProcessVersion) -> ParsedModel:
 
 
 def deploy(
-    session: Session, runtime: ProcessRuntime, bpmn_xml: str, dmn_xmls: list[str], deployed_by: str, note: str = ""
+    session: Session, runtime: ProcessRuntime, bpmn_xml: str, dmn_xmls: list[str], deployed_by: str, note: str = "",
+    *, once: bool = False,
 ) -> Deployment:
-    """Validate and store a new version unless the newest one has the same content. Commits."""
+    """Validate and store a new version unless the newest one has the same content. Commits.
+
+    With ``once`` (the shipped processes/ at every ``pressflow init``), content that was ever deployed is not deployed
+    again: a process owner's newer version from the editor stays the newest across restarts.
+    """
     check = check_model(bpmn_xml, dmn_xmls)
     if check.problems or check.model is None:
         raise ModelError(_refusal(check.problems), check.problems)
     model = check.model
     digest = _content_hash(bpmn_xml, dmn_xmls)
     latest = latest_version(session, model.process_key)
-    if latest is not None and latest.content_hash == digest:
+    if latest is not None and (latest.content_hash == digest or once and _ever_deployed(session, model, digest)):
         return Deployment(latest, created=False)
     version = ProcessVersion(
         process_key=model.process_key, name=model.name, version=(latest.version + 1) if latest else 1,
@@ -72,19 +77,25 @@ def deploy(
     except IntegrityError:
         # Another process deployed the same version number first (two containers starting together).
         session.rollback()
-        return deploy(session, runtime, bpmn_xml, dmn_xmls, deployed_by, note)
+        return deploy(session, runtime, bpmn_xml, dmn_xmls, deployed_by, note, once=once)
     return Deployment(version, created=True)
 
 
+def _ever_deployed(session: Session, model: ParsedModel, digest: str) -> bool:
+    return session.scalar(select(ProcessVersion.id).where(
+        ProcessVersion.process_key == model.process_key, ProcessVersion.content_hash == digest).limit(1)) is not None
+
+
 def deploy_files(
-    session: Session, runtime: ProcessRuntime, paths: list[Path], deployed_by: str, note: str = ""
+    session: Session, runtime: ProcessRuntime, paths: list[Path], deployed_by: str, note: str = "",
+    *, once: bool = False,
 ) -> list[Deployment]:
     """Deploy every BPMN file given, each with every DMN file given."""
     bpmn = [p for p in paths if p.suffix == ".bpmn"]
     dmn = [read_model_file(p) for p in paths if p.suffix == ".dmn"]
     if not bpmn:
         raise ModelError("未提供 .bpmn 文件")
-    return [deploy(session, runtime, read_model_file(p), dmn, deployed_by, note) for p in bpmn]
+    return [deploy(session, runtime, read_model_file(p), dmn, deployed_by, note, once=once) for p in bpmn]
 
 
 def read_model_file(path: Path) -> str:
@@ -98,9 +109,9 @@ def read_model_file(path: Path) -> str:
 
 
 def deploy_directory(session: Session, runtime: ProcessRuntime, directory: Path, deployed_by: str) -> list[Deployment]:
-    """Deploy the processes folder: each BPMN file with the folder's DMN files."""
+    """Deploy the processes folder: each BPMN file with the folder's DMN files, unless that content ever was."""
     paths = sorted(directory.glob("*.bpmn")) + sorted(directory.glob("*.dmn"))
-    return deploy_files(session, runtime, paths, deployed_by, note="pressflow init")
+    return deploy_files(session, runtime, paths, deployed_by, note="pressflow init", once=True)
 
 
 def _refusal(problems: list[dict[str, Any]]) -> str:

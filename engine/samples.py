@@ -20,8 +20,9 @@ from engine.access import can_act
 from engine.applications import complete_task, start_application
 from engine.attachments import Upload, add_attachment
 from engine.calendar_store import load_calendar
-from engine.deploy import model_of
+from engine.deploy import latest_version, model_of
 from engine.dry_run_samples import sample_form_data
+from engine.errors import PressflowError
 from engine.models import HumanTask, Instance, User
 from engine.reviewing import return_to
 from engine.runtime import ProcessRuntime
@@ -42,10 +43,26 @@ class Moment:
     time: str
 
 
+#: The steps the samples pass through, as processes/press_conference.bpmn names them.
+STEPS = ("topic_application", "leader_review", "secrecy_review", "office_topic_review", "content_approval_district",
+         "host_speaker_selection", "pre_announcement", "venue_preparation", "wait_conference_start",
+         "conference_record", "monitoring_report")
+
+
+class SamplesDoNotFit(PressflowError):
+    """The deployed press_conference is not the one the samples were written for."""
+
+    code = "samples_do_not_fit"
+
+
 def seed_sample_applications(session: Session, runtime: ProcessRuntime) -> int:
     """Create the sample applications unless the database holds any application; return how many were made."""
     if session.scalar(select(func.count(Instance.id))):
         return 0
+    version = latest_version(session, PROCESS)
+    missing = [step for step in STEPS if version is None or f'id="{step}"' not in version.bpmn_xml]
+    if missing:
+        raise SamplesDoNotFit(f"部署的 {PROCESS} 流程缺少示例申请要经过的环节：{'、'.join(missing)}")
     story = _Story(session, runtime, load_calendar(session), clock.now())
     story.completed_conference()
     story.overdue_briefing()
@@ -155,10 +172,12 @@ class _Story:
     # --- lookups ------------------------------------------------------------------------------
 
     def open_task(self, instance_id: int, bpmn_id: str) -> HumanTask:
-        rows = self.session.scalars(select(HumanTask).where(
+        task = self.session.scalars(select(HumanTask).where(
             HumanTask.instance_id == instance_id, HumanTask.completed_at.is_(None),
-            HumanTask.bpmn_id.startswith(bpmn_id)))
-        return next(iter(rows))
+            HumanTask.bpmn_id.startswith(bpmn_id))).first()
+        if task is None:  # the deployed model leads elsewhere: stop rather than guess
+            raise SamplesDoNotFit(f"示例申请 {instance_id} 没有走到「{bpmn_id}」：部署的流程与内置示例不符")
+        return task
 
     def holder(self, task: HumanTask) -> User:
         users = self.session.scalars(select(User).order_by(User.id))

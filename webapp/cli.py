@@ -85,7 +85,11 @@ def _seed_samples() -> None:
     from engine.samples import seed_sample_applications
     from webapp.extensions import db
 
-    made = seed_sample_applications(db.session, _runtime())
+    try:
+        made = seed_sample_applications(db.session, _runtime())
+    except PressflowError as exc:  # a changed process must not stop `make run` from serving
+        click.secho(f"示例申请未创建：{exc.message}", fg="yellow", err=True)
+        return
     click.echo(f"示例申请：新建 {made} 份" if made else "示例申请：数据库中已有申请，未新建")
 
 

@@ -412,3 +412,28 @@ def test_init_with_samples_makes_them_once_and_refuses_them_without_the_demo_use
 
     assert "示例申请：新建 6 份" in ok(pressflow("init", "--demo", "--samples"))
     assert "示例申请：数据库中已有申请，未新建" in ok(pressflow("init", "--demo", "--samples"))
+
+
+def test_init_still_succeeds_and_says_why_when_the_samples_do_not_fit_the_deployed_process(pressflow, tmp_path):
+    from tests.model_edits import with_secrecy_recheck
+
+    ok(pressflow("init", "--demo"))
+    changed = tmp_path / "press_conference.bpmn"
+    changed.write_text(with_secrecy_recheck(), encoding="utf-8")
+    ok(pressflow("deploy", str(changed), str(DMN), "--note", "增设保密复核"))
+
+    result = pressflow("init", "--demo", "--samples")
+
+    assert result.exit_code == 0, result.output
+    assert "示例申请未创建" in result.stderr and "office_topic_review" in result.stderr
+
+
+def test_init_after_a_process_owner_deployed_a_newer_version_keeps_it_the_newest(pressflow, web, tmp_path):
+    ok(pressflow("init", "--demo"))
+    changed = model_file(tmp_path, TOPIC_DUE, TOPIC_DUE.replace('"5"', '"7"'))
+    ok(pressflow("deploy", str(changed), str(DMN), "--note", "选题申报期限改为 7 个工作日"))
+
+    again = ok(pressflow("init", "--demo"))  # a restart: make run again, or a container starting
+
+    assert "流程 press_conference v2" in again and "已是最新" in again
+    assert [(p["key"], p["version"]) for p in processes(web())] == [("press_conference", 2)]

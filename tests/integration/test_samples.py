@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from engine.samples import seed_sample_applications
 
 COMPLETED = "2026年渝中区优化营商环境新闻发布会"
@@ -68,3 +70,37 @@ def test_samples_are_made_only_into_a_database_without_applications(app, login):
     assert seed(app) == 6
     assert seed(app) == 0
     assert len(by_title(login)) == 6
+
+
+def test_a_changed_process_gets_no_samples_and_a_reason_instead_of_half_of_them(app, login):
+    from engine.deploy import deploy
+    from engine.samples import SamplesDoNotFit
+    from tests.model_edits import DMN, replaced, with_secrecy_recheck
+    from webapp.extensions import db
+
+    renamed = replaced(with_secrecy_recheck(), 'id="monitoring_report"', 'id="opinion_report"')
+    renamed = replaced(renamed, 'bpmnElement="monitoring_report"', 'bpmnElement="opinion_report"')
+    renamed = renamed.replace('sourceRef="monitoring_report"', 'sourceRef="opinion_report"')
+    renamed = renamed.replace('targetRef="monitoring_report"', 'targetRef="opinion_report"')
+    renamed = renamed.replace("<bpmn:flowNodeRef>monitoring_report<", "<bpmn:flowNodeRef>opinion_report<")
+    with app.app_context():
+        deploy(db.session, app.extensions["pressflow_runtime"], renamed, [DMN], "owner", note="改名")
+        with pytest.raises(SamplesDoNotFit, match="monitoring_report"):
+            seed_sample_applications(db.session, app.extensions["pressflow_runtime"])
+        db.session.remove()
+
+    assert login("supervisor").get("/instances").get_json()["total"] == 0
+
+
+def test_a_process_that_leads_elsewhere_stops_the_samples_with_the_step_it_missed(app):
+    from engine.deploy import deploy
+    from engine.samples import SamplesDoNotFit
+    from tests.model_edits import DMN, with_secrecy_recheck
+    from webapp.extensions import db
+
+    with app.app_context():
+        deploy(db.session, app.extensions["pressflow_runtime"], with_secrecy_recheck(), [DMN], "owner",
+               note="复核")
+        with pytest.raises(SamplesDoNotFit, match="office_topic_review"):
+            seed_sample_applications(db.session, app.extensions["pressflow_runtime"])
+        db.session.remove()
