@@ -98,6 +98,7 @@ def test_owner_opens_the_host_speaker_decision_table_and_validates_it(browser, l
 
     table = owner.inner_text("#modeler-canvas")
     assert "municipal_government" in table and "spokesperson_assistant" in table
+    assert "命中策略" in table and "注释" in table  # dmn-js's own texts, in the page's language
     owner.click("[data-action='validate']")
     owner.wait_for_function("document.getElementById('modeler').getAttribute('data-problems') === '0'")
     owner.screenshot(path=str(artifacts / "modeler-decision.png"), full_page=True)

@@ -92,6 +92,10 @@
     }, 0);
   }
 
+  function chinese() {
+    return (document.documentElement.lang || '').indexOf('zh') === 0;
+  }
+
   function markDirty() {
     state.dirty = true;
     root.setAttribute('data-dirty', '1');
@@ -108,7 +112,7 @@
     var panel = window.PressflowPropertiesPanel;
     var lint = window.PressflowLint;
     var modules = [panel.BpmnPropertiesPanelModule, panel.BpmnPropertiesProviderModule, panel.PressflowModule];
-    if ((document.documentElement.lang || '').indexOf('zh') === 0 && window.PressflowBpmnChinese) {
+    if (chinese() && window.PressflowBpmnChinese) {
       modules.push(window.PressflowBpmnChinese);
     }
     var options = {
@@ -173,7 +177,14 @@
   }
 
   function dmnEditor() {
-    var modeler = new window.DmnJS({ container: canvasNode, common: { keyboard: { bind: true } } });
+    var options = { container: canvasNode, common: { keyboard: { bind: true } } };
+    if (chinese() && window.PressflowDmnChinese) {
+      // dmn-js takes additional modules per view, not from `common`
+      ['drd', 'decisionTable', 'literalExpression', 'boxedExpression'].forEach(function (view) {
+        options[view] = { additionalModules: [window.PressflowDmnChinese] };
+      });
+    }
+    var modeler = new window.DmnJS(options);
     var watched = [];
     modeler.on('views.changed', function () {
       var viewer = modeler.getActiveViewer();

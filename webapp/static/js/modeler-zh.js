@@ -1,6 +1,7 @@
-// Simplified Chinese for the BPMN editor's own texts (palette, context pad, element types, the general groups of the
-// properties panel), used when the page is in Chinese. bpmn-js asks its `translate` service for every such text; a
-// text not listed here stays as bpmn-js writes it. Used by modeler.js as an additional module.
+// Simplified Chinese for the editors' own texts, used when the page is in Chinese: the BPMN editor's palette, context
+// pad, element types and the general groups of its properties panel, and the DMN editor's decision table and
+// decision requirements diagram. bpmn-js and dmn-js ask their `translate` service for every such text; a text not
+// listed here stays as they write it. Used by modeler.js as an additional module of either editor.
 (function () {
   'use strict';
 
@@ -120,12 +121,110 @@
     'Extension properties': '扩展属性'
   };
 
-  function translate(template, replacements) {
-    var values = replacements || {};
-    return (ZH[template] || template).replace(/{([^}]+)}/g, function (whole, key) {
-      return values[key] !== undefined ? values[key] : whole;
-    });
+  // dmn-js: the decision table and the decision requirements diagram
+  var ZH_DMN = {
+    'Hit policy': '命中策略',
+    'Hit policy:': '命中策略：',
+    'Add rule': '添加规则',
+    'Add rule above': '在上方添加规则',
+    'Add rule below': '在下方添加规则',
+    'Remove rule': '删除规则',
+    'Copy rule': '复制规则',
+    'Cut rule': '剪切规则',
+    'Move rule': '移动规则',
+    'Paste rule above': '粘贴到上方',
+    'Paste rule below': '粘贴到下方',
+    'Add input': '添加输入',
+    'Add output': '添加输出',
+    'Add input column left': '在左侧添加输入列',
+    'Add input column right': '在右侧添加输入列',
+    'Add output column left': '在左侧添加输出列',
+    'Add output column right': '在右侧添加输出列',
+    'Remove input column': '删除输入列',
+    'Remove output column': '删除输出列',
+    'Copy input column': '复制输入列',
+    'Copy output column': '复制输出列',
+    'Cut input column': '剪切输入列',
+    'Cut output column': '剪切输出列',
+    'Input': '输入',
+    'Output': '输出',
+    'Annotation': '注释',
+    'Annotations': '注释',
+    'When': '当',
+    'Then': '则',
+    'And': '且',
+    'Input expression': '输入表达式',
+    'Input expression: ': '输入表达式：',
+    'Input label': '输入标签',
+    'Input label: ': '输入标签：',
+    'Input type': '输入类型',
+    'Input values': '输入取值',
+    'Output label': '输出标签',
+    'Output label: ': '输出标签：',
+    'Output name': '输出名称',
+    'Output name: ': '输出名称：',
+    'Output type': '输出类型',
+    'Output values': '输出取值',
+    'Expression': '表达式',
+    'Expression language': '表达式语言',
+    'Enter expression': '输入表达式',
+    'Predefined values': '预定义取值',
+    'Add predefined values': '添加预定义取值',
+    'Clear predefined values': '清除预定义取值',
+    'Add values': '添加取值',
+    'No values': '无取值',
+    'Values': '取值',
+    'Value': '值',
+    'Set value': '设置值',
+    'Edit': '编辑',
+    'Edit string': '编辑文本',
+    'Edit number': '编辑数字',
+    'Edit boolean': '编辑布尔值',
+    'Edit input': '编辑输入',
+    'Edit output': '编辑输出',
+    'String value': '文本值',
+    'Strings must be in double quotes': '文本须加双引号',
+    'Boolean value': '布尔值',
+    'Yes': '是',
+    'No': '否',
+    'Match one': '匹配其一',
+    'Match none': '都不匹配',
+    'Include': '包含',
+    'Exclude': '排除',
+    'Comparison': '比较',
+    'Range': '区间',
+    'Equals': '等于',
+    'Less': '小于',
+    'Less or equals': '小于或等于',
+    'Greater': '大于',
+    'Greater or equals': '大于或等于',
+    'Decision name': '决策名称',
+    'Decision name: ': '决策名称：',
+    'View DRD': '查看决策需求图',
+    'Add cell description': '添加单元格说明',
+    'Remove cell description': '删除单元格说明',
+    'Create decision': '创建决策',
+    'Create input data': '创建输入数据',
+    'Create knowledge model': '创建知识模型',
+    'Create knowledge source': '创建知识来源',
+    'Append decision': '追加决策',
+    'Append input data': '追加输入数据',
+    'Append knowledge source': '追加知识来源',
+    'Append business knowledge model': '追加业务知识模型',
+    'Change type': '更改类型',
+    'Definition ID': '定义 ID',
+    'Definition name': '定义名称'
+  };
+
+  function translator(dictionary) {
+    return function translate(template, replacements) {
+      var values = replacements || {};
+      return (dictionary[template] || ZH[template] || template).replace(/{([^}]+)}/g, function (whole, key) {
+        return values[key] !== undefined ? values[key] : whole;
+      });
+    };
   }
 
-  window.PressflowBpmnChinese = { translate: ['value', translate] };
+  window.PressflowBpmnChinese = { translate: ['value', translator(ZH)] };
+  window.PressflowDmnChinese = { translate: ['value', translator(ZH_DMN)] };
 }());
