@@ -125,7 +125,7 @@ def send_pending_emails(session: Session, smtp: SmtpSettings, limit: int = 100) 
                 sent.append(notification_id)
     except (OSError, smtplib.SMTPException):
         pass  # what was not sent is marked failed below
-    _settle(session, sent, [i for i in messages if i not in sent])
+    _settle(session, sent, sorted(messages.keys() - set(sent)))
     return len(sent)
 
 

@@ -96,13 +96,13 @@ class _Story:
 
     def overdue_briefing(self) -> None:
         """江北: submitted a week ago; the leader has not reviewed it, so it is late and escalated."""
-        self.apply("jb_clerk", Moment(5, "10:00"), "江北区今冬明春安全生产工作通报会", self.workday(-12, at=5),
+        self.apply("jb_clerk", Moment(5, "10:00"), "江北区今冬明春安全生产工作通报会", self.after(5, 12),
                    kind="briefing", name_holder="information_office")
 
     def returned_to_clerk(self) -> None:
         """渝中: the leader sent it back with a comment; it waits for the clerk to revise and resubmit."""
         instance_id = self.apply("yz_clerk", Moment(3, "09:45"), "渝中区老旧小区改造进展新闻发布会",
-                                 self.workday(-14, at=3))
+                                 self.after(3, 14))
         with clock.frozen_at(self.moment(Moment(2, "11:30"))):
             task = self.open_task(instance_id, "leader_review")
             return_to(self.session, self.runtime, self.user("yz_leader"), task.id,
@@ -111,13 +111,13 @@ class _Story:
     def at_the_office(self) -> None:
         """市卫生健康委: through its own leader and secrecy review, now with the Information Office."""
         instance_id = self.apply("wjw_clerk", Moment(2, "09:10"), "冬春季呼吸道传染病防控新闻发布会",
-                                 self.workday(-15, at=2), name_holder="information_office")
+                                 self.after(2, 15), name_holder="information_office")
         self.step(instance_id, "leader_review", Moment(2, "16:20"))
         self.step(instance_id, "secrecy_review", Moment(1, "10:35"))
 
     def waiting_for_the_conference(self) -> None:
         """江北: approved, host and speaker chosen, venue and pre-announcement done; waits for the conference."""
-        instance_id = self.apply("jb_clerk", Moment(12, "14:00"), "江北区重点项目建设新闻发布会", self.workday(-4))
+        instance_id = self.apply("jb_clerk", Moment(12, "14:00"), "江北区重点项目建设新闻发布会", self.after(0, 4))
         self.approve_through_content(instance_id, [Moment(11, "09:50"), Moment(10, "15:10"), Moment(8, "10:20"),
                                                    Moment(7, "16:00")])
         self.onsite_ready(instance_id, Moment(6, "11:00"), Moment(4, "15:30"), Moment(2, "09:40"))
@@ -125,7 +125,7 @@ class _Story:
     def rejected_by_the_leader(self) -> None:
         """市卫生健康委: the leader did not agree, which ended the application."""
         instance_id = self.apply("wjw_clerk", Moment(22, "10:30"), "医疗服务价格调整情况通报会",
-                                 self.workday(-10, at=22), kind="briefing")
+                                 self.after(22, 10), kind="briefing")
         self.step(instance_id, "leader_review", Moment(21, "17:05"),
                   {"decision": "reject", "comment": "调价方案尚未经市政府常务会议审定，暂不发布。"})
 
@@ -166,7 +166,7 @@ class _Story:
             complete_task(self.session, self.runtime, self.holder(task), task.id, data)
 
     def fire_timers(self, day: dt.date, time: str) -> None:
-        with clock.frozen_at(dt.datetime.combine(day, dt.time.fromisoformat(time), tzinfo=SHANGHAI)):
+        with clock.frozen_at(_beijing(day, time)):
             run_due_timers(self.session, self.runtime)
 
     # --- lookups ------------------------------------------------------------------------------
@@ -192,18 +192,21 @@ class _Story:
         spiff_task = self.runtime.task(workflow, task.spiff_task_id)
         return dict(spiff_task.data) if spiff_task is not None else {}
 
-    def workday(self, workdays_ago: int, *, at: int = 0) -> dt.date:
-        """The working day ``workdays_ago`` before today (negative: after), or after the day ``at`` workdays ago."""
-        day = self.today
-        step = dt.timedelta(days=-1 if workdays_ago > 0 else 1)
-        remaining = abs(workdays_ago)
-        if at and workdays_ago < 0:
-            return self.calendar.add_workdays(self.workday(at), remaining).date
+    def workday(self, workdays_ago: int) -> dt.date:
+        """The working day ``workdays_ago`` working days before today."""
+        day, remaining = self.today, workdays_ago
         while remaining:
-            day += step
+            day -= dt.timedelta(days=1)
             remaining -= self.calendar.is_workday(day)
         return day
 
+    def after(self, workdays_ago: int, workdays: int) -> dt.date:
+        """The working day ``workdays`` after the one ``workdays_ago`` before today (a conference date)."""
+        return self.calendar.add_workdays(self.workday(workdays_ago), workdays).date
+
     def moment(self, when: Moment) -> dt.datetime:
-        day = self.workday(when.workdays_ago)
-        return dt.datetime.combine(day, dt.time.fromisoformat(when.time), tzinfo=SHANGHAI)
+        return _beijing(self.workday(when.workdays_ago), when.time)
+
+
+def _beijing(day: dt.date, time: str) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.fromisoformat(time), tzinfo=SHANGHAI)

@@ -3,7 +3,8 @@
 //
 // The values live in spiffworkflow:properties/property inside bpmn:extensionElements (spiffworkflow-moddle.json) and
 // change through one command each (`pressflow.setProperties`), so undo/redo covers them. The choices (form keys,
-// roles) and every text come from the page (`window.PressflowPanelConfig`), in the page's language.
+// roles) and every text come from the page, in its language, as the modeler's `pressflow` option (service
+// `config.pressflow`).
 //
 // Source, not a vendored file: scripts/build_assets.mjs bundles it with bpmn-js-properties-panel and
 // @bpmn-io/properties-panel (one preact for both) into webapp/static/vendor/pressflow-properties-panel.js, which sets
@@ -25,7 +26,7 @@ function spiffProperties(bo) {
     .find((value) => value.$instanceOf && value.$instanceOf('spiffworkflow:Properties')) || null;
 }
 
-export function readProperties(bo) {
+function readProperties(bo) {
   const found = {};
   const properties = spiffProperties(bo);
   (properties ? properties.get('properties') : []).forEach((p) => { found[p.name] = p.value || ''; });
@@ -33,7 +34,7 @@ export function readProperties(bo) {
 }
 
 // A lane stands for a role: its `role` property, else (the older convention) its id after Lane_.
-export function laneRoleOf(bo) {
+function laneRoleOf(bo) {
   const role = (readProperties(bo).role || '').trim();
   if (role) return role;
   return /^Lane_./.test(bo.id || '') ? bo.id.slice(5) : '';
@@ -84,8 +85,8 @@ registerCommand.$inject = ['commandStack'];
 
 // --- the entries ----------------------------------------------------------------------------------
 
-function config() {
-  return window.PressflowPanelConfig || { forms: [], roles: [], text: {} };
+function usePanelConfig() {
+  return useService('config.pressflow');
 }
 
 function useSetter(element) {
@@ -94,8 +95,7 @@ function useSetter(element) {
 }
 
 // The choices, with the element's current value kept (and marked) when the page does not know it.
-function choices(known, current) {
-  const { text } = config();
+function choices(known, current, text) {
   const options = [{ value: '', label: text.unset }, ...known];
   if (current && !known.some((option) => option.value === current)) {
     options.push({ value: current, label: text.unknownValue.replace('%s', current) });
@@ -105,18 +105,19 @@ function choices(known, current) {
 
 function FormKeyEntry({ element, id }) {
   const set = useSetter(element);
+  const { forms, text } = usePanelConfig();
   return h(SelectEntry, {
-    element, id, label: config().text.form,
+    element, id, label: text.form,
     getValue: () => readProperties(element.businessObject).formKey || '',
     setValue: (value) => set({ formKey: value || '' }),
-    getOptions: () => choices(config().forms, readProperties(element.businessObject).formKey),
+    getOptions: () => choices(forms, readProperties(element.businessObject).formKey, text),
   });
 }
 
 function DueEntry({ element, id }) {
   const set = useSetter(element);
   const debounce = useService('debounceInput');
-  const { text } = config();
+  const { text } = usePanelConfig();
   return h(NumberFieldEntry, {
     element, id, label: text.due, debounce, min: 0, step: 1,
     getValue: () => readProperties(element.businessObject).dueInWorkdays || '',
@@ -139,21 +140,20 @@ function RoleEntry({ element, id, role }) {
     getValue: () => roles().includes(role.value),
     setValue: (checked) => {
       const others = roles().filter((r) => r !== role.value);
-      const next = checked ? [...others, role.value] : others;
-      set({ candidateRoles: config().roles.map((r) => r.value).filter((r) => next.includes(r))
-        .concat(next.filter((r) => !config().roles.some((known) => known.value === r))).join(' ') });
+      set({ candidateRoles: (checked ? [...others, role.value] : others).join(' ') });
     },
   });
 }
 
 function LaneRoleEntry({ element, id }) {
   const set = useSetter(element);
+  const { roles, text } = usePanelConfig();
+  const known = roles.map((r) => ({ value: r.value, label: `${r.label}（${r.value}）` }));
   return h(SelectEntry, {
-    element, id, label: config().text.laneRole, description: config().text.laneRoleHelp,
+    element, id, label: text.laneRole, description: text.laneRoleHelp,
     getValue: () => laneRoleOf(element.businessObject),
     setValue: (value) => set({ role: value || '' }),
-    getOptions: () => choices(config().roles.map((r) => ({ value: r.value, label: `${r.label}（${r.value}）` })),
-      laneRoleOf(element.businessObject)),
+    getOptions: () => choices(known, laneRoleOf(element.businessObject), text),
   });
 }
 
@@ -164,32 +164,34 @@ function is(element, type) {
   return !!bo && bo.$instanceOf(type);
 }
 
-function taskGroup(element) {
+function taskGroup(element, { roles, text }) {
   const entries = [
     { id: 'pressflow-formKey', element, component: FormKeyEntry, isEdited: isSelectEntryEdited },
     { id: 'pressflow-dueInWorkdays', element, component: DueEntry, isEdited: isNumberFieldEntryEdited },
-    ...config().roles.map((role) => ({
+    ...roles.map((role) => ({
       id: `pressflow-role-${role.value}`, element, role, component: RoleEntry, isEdited: isCheckboxEntryEdited,
     })),
   ];
-  return { id: 'pressflow', label: config().text.group, entries };
+  return { id: 'pressflow', label: text.group, entries };
 }
 
-function laneGroup(element) {
+function laneGroup(element, { text }) {
   return {
-    id: 'pressflow', label: config().text.group,
+    id: 'pressflow', label: text.group,
     entries: [{ id: 'pressflow-laneRole', element, component: LaneRoleEntry, isEdited: isSelectEntryEdited }],
   };
 }
 
-function PressflowPropertiesProvider(propertiesPanel) {
+function PressflowPropertiesProvider(propertiesPanel, panelConfig) {
+  this._config = panelConfig;
   propertiesPanel.registerProvider(PRIORITY, this);
 }
-PressflowPropertiesProvider.$inject = ['propertiesPanel'];
+PressflowPropertiesProvider.$inject = ['propertiesPanel', 'config.pressflow'];
 
 PressflowPropertiesProvider.prototype.getGroups = function (element) {
   return (groups) => {
-    const group = is(element, 'bpmn:UserTask') ? taskGroup(element) : is(element, 'bpmn:Lane') ? laneGroup(element) : null;
+    const group = is(element, 'bpmn:UserTask') ? taskGroup(element, this._config)
+      : is(element, 'bpmn:Lane') ? laneGroup(element, this._config) : null;
     if (group) groups.splice(Math.min(1, groups.length), 0, group);  // right after "General"
     return groups;
   };

@@ -119,9 +119,9 @@
       container: canvasNode,
       keyboard: { bind: true },
       moddleExtensions: { spiffworkflow: descriptor },
-      propertiesPanel: { parent: '#modeler-properties', layout: { groups: { pressflow: { open: true } } } }
+      propertiesPanel: { parent: '#modeler-properties', layout: { groups: { pressflow: { open: true } } } },
+      pressflow: config.pressflow
     };
-    window.PressflowPanelConfig = config.pressflow;
     if (lint) {
       modules.push(lint.BpmnLintModule);
       options.linting = { bpmnlint: lint.lintConfig, active: true };
