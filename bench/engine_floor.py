@@ -59,15 +59,15 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import clock
-from engine.applications import complete_task, start_application
-from engine.attachments import Upload, add_attachment
-from engine.deploy import deploy_directory
 from engine.models import Base, HumanTask, Instance, User
-from engine.org import seed_demo
-from engine.runtime import ParsedModel, ProcessRuntime
-from engine.scripting import script_functions
-from engine.timers import run_due_timers
-from engine.workcalendar import SHANGHAI, WorkCalendar
+from engine.org.units import seed_demo
+from engine.review.applications import complete_task, start_application
+from engine.review.attachments import Upload, add_attachment
+from engine.workdays.calendar import SHANGHAI, WorkCalendar
+from engine.worker.timers import run_due_timers
+from engine.workflow.deploy import deploy_directory
+from engine.workflow.runtime import ParsedModel, ProcessRuntime
+from engine.workflow.scripting import script_functions
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ROOT / "processes"

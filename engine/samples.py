@@ -16,18 +16,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.access import can_act
-from engine.applications import complete_task, start_application
-from engine.attachments import Upload, add_attachment
-from engine.calendar_store import load_calendar
-from engine.deploy import latest_version, model_of
-from engine.dry_run_samples import sample_form_data
 from engine.errors import PressflowError
+from engine.modeling.dry_run_samples import sample_form_data
 from engine.models import HumanTask, Instance, User
-from engine.reviewing import return_to
-from engine.runtime import ProcessRuntime
-from engine.timers import run_due_timers
-from engine.workcalendar import SHANGHAI, WorkCalendar
+from engine.org.access import can_act
+from engine.review.applications import complete_task, start_application
+from engine.review.attachments import Upload, add_attachment
+from engine.review.reviewing import return_to
+from engine.workdays.calendar import SHANGHAI, WorkCalendar
+from engine.workdays.store import load_calendar
+from engine.worker.timers import run_due_timers
+from engine.workflow.deploy import latest_version, model_of
+from engine.workflow.runtime import ProcessRuntime
 
 PROCESS = "press_conference"
 MAX_UPLOAD = 1024 * 1024

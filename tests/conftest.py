@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from engine import clock
-from engine.deploy import deploy_directory
 from engine.models import Base
-from engine.org import seed_demo
-from engine.workcalendar import SHANGHAI
+from engine.org.units import seed_demo
+from engine.workdays.calendar import SHANGHAI
+from engine.workflow.deploy import deploy_directory
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ROOT / "processes"

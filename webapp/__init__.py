@@ -12,7 +12,7 @@ from werkzeug.routing import IntegerConverter, Map
 
 from engine import clock
 from engine.config import Settings
-from engine.runtime import ProcessRuntime
+from engine.workflow.runtime import ProcessRuntime
 from webapp.extensions import babel, csrf, db, migrate
 
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
@@ -97,7 +97,7 @@ def _page_blueprints() -> list[Any]:
 
 def _shanghai(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """Show a stored UTC time in Beijing time."""
-    from engine.workcalendar import SHANGHAI
+    from engine.workdays.calendar import SHANGHAI
 
     return value.astimezone(SHANGHAI).strftime(fmt) if value is not None else ""
 

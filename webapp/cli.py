@@ -59,8 +59,8 @@ def init_command(demo: bool, samples: bool) -> None:
     if samples and not demo:
         raise click.UsageError("--samples 须与 --demo 一起使用（示例申请由演示用户办理）")
 
-    from engine.deploy import deploy_directory
-    from engine.org import DEMO_USERS, seed_demo
+    from engine.org.units import DEMO_USERS, seed_demo
+    from engine.workflow.deploy import deploy_directory
     from webapp.extensions import db
 
     flask_migrate.upgrade()
@@ -119,7 +119,7 @@ def serve_command(port: int | None, host: str, workers: int | None, with_worker:
 @with_appcontext
 def run_timers_command(now_text: str | None) -> None:
     """Advance every instance whose timer is due (one pass)."""
-    from engine.timers import run_due_timers
+    from engine.worker.timers import run_due_timers
     from webapp.extensions import db
 
     total: list[int] = []
@@ -133,8 +133,8 @@ def run_timers_command(now_text: str | None) -> None:
 
 def _deliver_notifications() -> tuple[Any, int]:
     """Remind and escalate late tasks, then e-mail queued notifications when SMTP is configured."""
-    from engine.notify import SmtpSettings, send_pending_emails
-    from engine.reminders import chase_late_tasks
+    from engine.review.notify import SmtpSettings, send_pending_emails
+    from engine.worker.reminders import chase_late_tasks
     from webapp.extensions import db
 
     settings = _settings()
@@ -149,7 +149,7 @@ def _deliver_notifications() -> tuple[Any, int]:
 
 
 def _parse_now(text: str) -> dt.datetime:
-    from engine.workcalendar import SHANGHAI
+    from engine.workdays.calendar import SHANGHAI
 
     try:
         value = dt.datetime.fromisoformat(text)
@@ -163,8 +163,8 @@ def _parse_now(text: str) -> dt.datetime:
 @with_appcontext
 def worker_command(once: bool) -> None:
     """Run timers, reminders, escalations and e-mail in a loop until SIGTERM/SIGINT (safe to start on many hosts)."""
-    from engine import heartbeat
-    from engine.timers import run_due_timers
+    from engine.worker import heartbeat
+    from engine.worker.timers import run_due_timers
     from webapp.extensions import db
 
     # An Event, not a flag and time.sleep: the signal handler's set() ends the wait at once, so `docker stop`
@@ -194,7 +194,7 @@ def worker_command(once: bool) -> None:
 
 def _worker_pass(me: str, fire_timers: Any) -> list[int]:
     """One pass of the worker; a failure is logged and kept on the heartbeat row, and the worker carries on."""
-    from engine import heartbeat
+    from engine.worker import heartbeat
     from webapp.extensions import db
 
     try:
@@ -224,7 +224,7 @@ def _worker_pass(me: str, fire_timers: Any) -> list[int]:
 @with_appcontext
 def deploy_command(files: tuple[Path, ...], note: str, deployed_by: str) -> None:
     """Validate and deploy BPMN files (with the DMN files given) as new versions."""
-    from engine.deploy import deploy_files
+    from engine.workflow.deploy import deploy_files
     from webapp.extensions import db
 
     try:
@@ -246,8 +246,8 @@ def calendar_group() -> None:
 @with_appcontext
 def calendar_import_command(file: Path) -> None:
     """Load a year's holidays and make-up working days (CSV: date,type,note) from the State Council notice."""
-    from engine.calendar_store import import_overrides
-    from engine.workcalendar import CalendarImportError
+    from engine.workdays.calendar import CalendarImportError
+    from engine.workdays.store import import_overrides
     from webapp.extensions import db
 
     try:
@@ -275,7 +275,7 @@ def user_group() -> None:
 @with_appcontext
 def user_create_command(username: str, display_name: str, email: str | None, password: str) -> None:
     """Create a user."""
-    from engine.org import create_user
+    from engine.org.units import create_user
     from webapp.extensions import db
 
     try:
@@ -296,7 +296,7 @@ def user_grant_command(username: str, role: str, unit: str) -> None:
     from sqlalchemy import select
 
     from engine.models import User
-    from engine.org import grant, unit_by_code
+    from engine.org.units import grant, unit_by_code
     from webapp.extensions import db
 
     user = db.session.scalar(select(User).where(User.username == username))

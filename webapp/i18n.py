@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask
 from flask_babel import gettext
 
-from engine.xmlsafe import parse_model_xml
+from engine.modeling.xmlsafe import parse_model_xml
 
 ROOT = Path(__file__).resolve().parent.parent
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -34,9 +34,9 @@ def register_i18n(app: Flask) -> None:
 def model_texts() -> list[str]:
     """Every displayable text that lives outside templates and views, in a stable order."""
     import forms
-    from engine.access import ROLE_LABELS
-    from engine.attachments import KINDS as ATTACHMENT_KINDS
-    from engine.notify import KINDS as NOTIFICATION_KINDS
+    from engine.org.access import ROLE_LABELS
+    from engine.review.attachments import KINDS as ATTACHMENT_KINDS
+    from engine.review.notify import KINDS as NOTIFICATION_KINDS
 
     texts: list[str] = []
     for key in forms.FORM_KEYS:

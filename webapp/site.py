@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, url_for
 from sqlalchemy import func, select, text
 
-from engine.deploy import latest_versions
 from engine.models import Instance
+from engine.workflow.deploy import latest_versions
 from webapp.extensions import db
 from webapp.web import current_user
 

@@ -13,10 +13,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 
 from engine import clock
-from engine.access import is_overseer, may_model
-from engine.delegation import load_delegations
 from engine.models import User
-from engine.notify import unread_count
+from engine.org.access import is_overseer, may_model
+from engine.review.delegation import load_delegations
+from engine.review.notify import unread_count
 from webapp.extensions import db
 
 LANGUAGES = {"zh": "中文", "en": "English"}

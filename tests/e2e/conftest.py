@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from engine.deploy import deploy_directory
 from engine.models import Base
-from engine.org import seed_demo
+from engine.org.units import seed_demo
+from engine.workflow.deploy import deploy_directory
 from tests.conftest import DEMO_PASSWORD, PROCESSES, ROOT
 
 CHROMIUM = Path(os.environ.get("PRESSFLOW_CHROMIUM", "/usr/bin/chromium"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from engine.workcalendar import SHANGHAI
+from engine.workdays.calendar import SHANGHAI
 from tests.conftest import DEMO_PASSWORD
 from tests.e2e.conftest import sign_in
 from tests.integration.chain import PDF, application

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from engine.workcalendar import WorkCalendar
+from engine.workdays.calendar import WorkCalendar
 from tests.integration import chain
 
 TODAY = dt.date(2026, 3, 2)  # the frozen clock's day in Chongqing

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine.workcalendar import SHANGHAI
+from engine.workdays.calendar import SHANGHAI
 from tests.integration import chain
 
 SAMPLE_2027 = Path(__file__).resolve().parent.parent / "data" / "calendar-2027-sample.csv"

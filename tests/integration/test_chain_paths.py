@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from engine.workcalendar import SHANGHAI
+from engine.workdays.calendar import SHANGHAI
 from tests.integration import chain
 
 CONFERENCE_START = dt.datetime(2026, 3, 20, 10, 0, tzinfo=SHANGHAI)

@@ -21,8 +21,8 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import func, make_url, select
 
-from engine.org import DEMO_USERS
-from engine.workcalendar import SHANGHAI
+from engine.org.units import DEMO_USERS
+from engine.workdays.calendar import SHANGHAI
 from tests.conftest import BACKENDS, DEMO_PASSWORD, PG_URL, PROCESSES, ApiUser
 from tests.integration import chain
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.deploy import deploy
+from engine.workflow.deploy import deploy
 
 COUNTERSIGN = Path(__file__).resolve().parent.parent / "data" / "countersign.bpmn"
 

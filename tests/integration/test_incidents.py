@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from engine.deploy import deploy
+from engine.workflow.deploy import deploy
 
 PROBE = Path(__file__).resolve().parent.parent / "data" / "incident_probe.bpmn"
 
@@ -90,9 +90,9 @@ def test_failing_gateway_condition_puts_the_application_in_error_naming_the_gate
 def test_stored_workflow_of_an_application_in_error_still_loads_with_the_failed_step_marked(app, probe, login):
     from SpiffWorkflow.util.task import TaskState
 
-    from engine.calendar_store import load_calendar
-    from engine.deploy import model_of
     from engine.models import Instance
+    from engine.workdays.store import load_calendar
+    from engine.workflow.deploy import model_of
     from webapp.extensions import db
 
     instance_id, _ = review(login, probe, "approve")

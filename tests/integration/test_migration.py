@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine import migration
-from engine.deploy import deploy
 from engine.errors import Forbidden
+from engine.modeling import migration
 from engine.models import Instance, User
-from engine.supervisor_actions import suspend
+from engine.supervision.actions import suspend
+from engine.workflow.deploy import deploy
 from tests.integration import chain
 from tests.model_edits import BPMN, DMN, with_secrecy_recheck, without_step
 

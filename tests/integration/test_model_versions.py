@@ -14,10 +14,10 @@ from flask.cli import ScriptInfo
 from sqlalchemy import func, select
 
 from engine import clock
-from engine.deploy import deploy, latest_version
-from engine.dry_run import dry_run_version
+from engine.modeling.dry_run import dry_run_version
+from engine.modeling.versions import list_versions, version_changes
 from engine.models import AuditEntry, HumanTask, Instance, Notification
-from engine.versions import list_versions, version_changes
+from engine.workflow.deploy import deploy, latest_version
 from tests.integration import chain
 from tests.model_edits import BPMN, DMN, replaced, with_secrecy_recheck, with_vice_mayor_for_the_office
 

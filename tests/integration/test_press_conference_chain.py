@@ -6,7 +6,7 @@ import datetime as dt
 
 from click.testing import CliRunner
 
-from engine.workcalendar import SHANGHAI
+from engine.workdays.calendar import SHANGHAI
 from tests.integration import chain
 
 

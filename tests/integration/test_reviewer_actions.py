@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from engine.org import create_user, grant, unit_by_code
+from engine.org.units import create_user, grant, unit_by_code
 from tests.integration import chain
 
 

@@ -73,8 +73,8 @@ def test_samples_are_made_only_into_a_database_without_applications(app, login):
 
 
 def test_a_changed_process_gets_no_samples_and_a_reason_instead_of_half_of_them(app, login):
-    from engine.deploy import deploy
     from engine.samples import SamplesDoNotFit
+    from engine.workflow.deploy import deploy
     from tests.model_edits import DMN, replaced, with_secrecy_recheck
     from webapp.extensions import db
 
@@ -93,8 +93,8 @@ def test_a_changed_process_gets_no_samples_and_a_reason_instead_of_half_of_them(
 
 
 def test_a_process_that_leads_elsewhere_stops_the_samples_with_the_step_it_missed(app):
-    from engine.deploy import deploy
     from engine.samples import SamplesDoNotFit
+    from engine.workflow.deploy import deploy
     from tests.model_edits import DMN, with_secrecy_recheck
     from webapp.extensions import db
 

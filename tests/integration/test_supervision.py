@@ -12,9 +12,9 @@ from sqlalchemy import delete, select
 
 from engine.config import Settings
 from engine.models import Instance, RoleGrant, User
-from engine.supervision import Criteria, Policy, Supervision
-from engine.supervision_stats import Period, charts, step_timings
-from engine.workcalendar import SHANGHAI
+from engine.supervision.overview import Criteria, Policy, Supervision
+from engine.supervision.stats import Period, charts, step_timings
+from engine.workdays.calendar import SHANGHAI
 from tests.integration import chain
 from tests.integration.test_incidents import PROBE, review
 
@@ -158,7 +158,7 @@ def test_stuck_threshold_comes_from_the_configuration(app, login, frozen_clock):
 
 
 def test_application_in_error_is_stuck_with_the_incident_message(app, login):
-    from engine.deploy import deploy
+    from engine.workflow.deploy import deploy
     from webapp.extensions import db
 
     with app.app_context():
@@ -219,7 +219,7 @@ def test_office_step_is_stuck_when_its_only_reviewer_loses_the_grant(app, login)
 
 
 def test_claimed_task_whose_holder_is_deactivated_is_stuck_even_though_the_role_has_others(app, login):
-    from engine.org import create_user, grant, unit_by_code
+    from engine.org.units import create_user, grant, unit_by_code
     from webapp.extensions import db
 
     instance_id = chain.apply(login)
@@ -241,7 +241,7 @@ def test_claimed_task_whose_holder_is_deactivated_is_stuck_even_though_the_role_
 
 
 def test_dashboard_counts_open_applications_by_state_stage_unit_and_process(app, login, frozen_clock):
-    from engine.supervisor_actions import suspend
+    from engine.supervision.actions import suspend
     from webapp.extensions import db
 
     late = chain.apply(login)  # Monday 2 March, leader_review due Wednesday
@@ -338,7 +338,7 @@ def audit_durations(login: Any, ids: list[int]) -> dict[str, list[float]]:
 
 
 def timings(app: Any, start: dt.date, end: dt.date) -> dict[str, Any]:
-    from engine.calendar_store import load_calendar
+    from engine.workdays.store import load_calendar
     from webapp.extensions import db
 
     with app.app_context():
@@ -374,7 +374,7 @@ def test_heatmap_counts_only_steps_completed_in_the_chosen_period(app, login, fr
 
 
 def test_charts_count_applications_per_week_cycle_times_and_overdue_rate_per_unit(app, login, frozen_clock):
-    from engine.calendar_store import load_calendar
+    from engine.workdays.store import load_calendar
     from webapp.extensions import db
 
     chain.apply(login)  # Monday 2 March: leader_review due Wednesday 4 March

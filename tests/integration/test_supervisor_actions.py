@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine import supervisor_actions
-from engine.deploy import deploy
 from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.models import HumanTask, Notification, User
-from engine.org import create_user, grant
-from engine.workcalendar import SHANGHAI
+from engine.org.units import create_user, grant
+from engine.supervision import actions as supervisor_actions
+from engine.workdays.calendar import SHANGHAI
+from engine.workflow.deploy import deploy
 from tests.integration import chain
 
 DATA = Path(__file__).resolve().parent.parent / "data"

@@ -23,7 +23,7 @@ from flask.cli import ScriptInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.workcalendar import SHANGHAI
+from engine.workdays.calendar import SHANGHAI
 from tests.integration import chain
 from webapp.cli import main
 
@@ -164,7 +164,7 @@ def test_after_a_week_of_downtime_each_late_task_gets_one_reminder_and_one_escal
 
 
 def test_two_workers_chasing_at_the_same_moment_send_each_reminder_and_escalation_once(app, login, frozen_clock):
-    from engine.reminders import Chased, chase_late_tasks
+    from engine.worker.reminders import Chased, chase_late_tasks
     from webapp.extensions import db
 
     instances = [chain.apply(login, title=f"2026年渝中区第{n}场新闻发布会") for n in range(1, 5)]
@@ -204,7 +204,7 @@ def test_two_workers_chasing_at_the_same_moment_send_each_reminder_and_escalatio
 
 
 def test_live_workers_lists_the_workers_that_beat_recently_and_leaves_out_silent_ones(app, frozen_clock):
-    from engine import heartbeat
+    from engine.worker import heartbeat
     from webapp.extensions import db
 
     started = frozen_clock.at
@@ -225,7 +225,7 @@ def test_live_workers_lists_the_workers_that_beat_recently_and_leaves_out_silent
 
 
 def test_a_failed_pass_stays_on_the_heartbeat_after_later_passes_succeed(app, frozen_clock):
-    from engine import heartbeat
+    from engine.worker import heartbeat
     from webapp.extensions import db
 
     now = frozen_clock.at
@@ -241,8 +241,8 @@ def test_a_failed_pass_stays_on_the_heartbeat_after_later_passes_succeed(app, fr
 
 
 def test_a_worker_stopping_cleanly_removes_its_row_and_a_new_one_clears_rows_silent_for_a_week(app, frozen_clock):
-    from engine import heartbeat
     from engine.models import WorkerHeartbeat
+    from engine.worker import heartbeat
     from webapp.extensions import db
 
     now = frozen_clock.at

@@ -23,8 +23,8 @@ from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.deploy import deploy
 from engine.models import AuditEntry, Instance, WorkerHeartbeat
+from engine.workflow.deploy import deploy
 
 QUICK_TIMER = Path(__file__).resolve().parent.parent / "data" / "quick_timer.bpmn"
 POLL_SECONDS = "0.5"

@@ -6,7 +6,7 @@ import datetime as dt
 import threading
 
 from engine import clock
-from engine.dry_run import dry_run
+from engine.modeling.dry_run import dry_run
 from tests.conftest import DEFAULT_NOW
 from tests.model_edits import BPMN, DMN, replaced, with_secrecy_recheck
 

@@ -65,8 +65,8 @@ def test_no_engine_module_imports_flask():
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
 
-    assert "engine.runtime" in report["imported"]
-    assert "engine.applications" in report["imported"]
+    assert "engine.workflow.runtime" in report["imported"]
+    assert "engine.review.applications" in report["imported"]
     assert report["culprit"] is None, f"{report['culprit']} pulls in {report['web']}"
 
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from engine.script_safety import HELPER_FUNCTIONS, code_problems
-from engine.scripting import script_functions
-from engine.validation import check_model, validate_model
-from engine.workcalendar import WorkCalendar
+from engine.modeling.script_safety import HELPER_FUNCTIONS, code_problems
+from engine.modeling.validation import check_model, validate_model
+from engine.workdays.calendar import WorkCalendar
+from engine.workflow.scripting import script_functions
 from tests.conftest import PROCESSES
 
 BPMN = (PROCESSES / "press_conference.bpmn").read_text(encoding="utf-8")
@@ -296,8 +296,8 @@ def test_a_garbled_decision_file_is_a_problem_not_an_exception():
 
 
 def test_a_model_parsed_elsewhere_gets_the_same_pressflow_rules():
-    from engine.runtime import ProcessRuntime
-    from engine.validation import model_problems
+    from engine.modeling.validation import model_problems
+    from engine.workflow.runtime import ProcessRuntime
 
     bpmn = edited(BPMN, '<spiffworkflow:property name="formKey" value="leader_review" />', "")
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from engine.errors import ModelError
-from engine.versions import compare_models
+from engine.modeling.versions import compare_models
 from tests.model_edits import BPMN, DMN, replaced, with_secrecy_recheck
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.workcalendar import (
+from engine.workdays.calendar import (
     SHANGHAI,
     CalendarImportError,
     DayInfo,

@@ -18,9 +18,9 @@ from flask.cli import ScriptInfo
 from lxml import etree
 
 from engine.errors import ModelError
-from engine.runtime import ProcessRuntime
-from engine.validation import validate_model
-from engine.xmlsafe import MAX_MODEL_BYTES, parse_model_xml, safe_parser
+from engine.modeling.validation import validate_model
+from engine.modeling.xmlsafe import MAX_MODEL_BYTES, parse_model_xml, safe_parser
+from engine.workflow.runtime import ProcessRuntime
 from tests.conftest import PROCESSES
 
 BPMN = (PROCESSES / "press_conference.bpmn").read_text(encoding="utf-8")

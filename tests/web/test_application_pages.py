@@ -6,7 +6,7 @@ import html
 import io
 import re
 
-from engine.org import create_user, grant, unit_by_code
+from engine.org.units import create_user, grant, unit_by_code
 from tests.conftest import WebUser
 from tests.integration import chain
 

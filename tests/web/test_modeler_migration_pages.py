@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from engine.deploy import deploy
+from engine.workflow.deploy import deploy
 from tests.integration import chain
 from tests.model_edits import DMN, with_secrecy_recheck
 

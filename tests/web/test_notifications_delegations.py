@@ -275,7 +275,7 @@ def test_the_worker_emails_a_new_task_to_the_reviewer_with_the_title_and_a_link(
 
 def _smtp_of(app: Any) -> Any:
     """The SMTP settings the app was given (the sink's), as the worker builds them."""
-    from engine.notify import SmtpSettings
+    from engine.review.notify import SmtpSettings
 
     settings = app.config["PRESSFLOW"]
     return SmtpSettings(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_sender,
@@ -283,7 +283,7 @@ def _smtp_of(app: Any) -> Any:
 
 
 def test_reviewers_can_act_while_the_mail_server_is_slow(app, login, smtp_sink):
-    from engine.notify import send_pending_emails
+    from engine.review.notify import send_pending_emails
     from webapp.extensions import db
 
     instance_id = chain.apply(login)  # queues the leader's new-task e-mail
@@ -312,7 +312,7 @@ def test_reviewers_can_act_while_the_mail_server_is_slow(app, login, smtp_sink):
 
 
 def test_an_email_claimed_by_a_pass_that_died_is_given_up_not_sent_twice(app, login, smtp_sink, frozen_clock):
-    from engine.notify import send_pending_emails
+    from engine.review.notify import send_pending_emails
     from webapp.extensions import db
 
     chain.apply(login)

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine.deploy import deploy
 from engine.models import Notification, User
-from engine.org import create_user, grant, unit_by_code
-from engine.workcalendar import SHANGHAI
+from engine.org.units import create_user, grant, unit_by_code
+from engine.workdays.calendar import SHANGHAI
+from engine.workflow.deploy import deploy
 from tests.conftest import WebUser
 from tests.integration import chain
 

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.models import User
-from engine.workcalendar import SHANGHAI
+from engine.workdays.calendar import SHANGHAI
 from tests.integration import chain
 from tests.integration.test_incidents import PROBE, review
 from tests.integration.test_supervision import SEEDED_HOURS, audit_durations, seed_timed_applications
@@ -57,7 +57,7 @@ def _set_user(app, username: str, **values) -> None:
 
 
 def _deploy_probe(app) -> str:
-    from engine.deploy import deploy
+    from engine.workflow.deploy import deploy
     from webapp.extensions import db
 
     with app.app_context():
@@ -302,7 +302,7 @@ def test_heatmap_with_a_bad_period_says_what_is_wrong(web):
 
 def test_dashboard_says_whether_a_worker_is_alive(app, web, frozen_clock):
     from engine import clock
-    from engine.heartbeat import beat
+    from engine.worker.heartbeat import beat
     from webapp.extensions import db
 
     supervisor = web("supervisor")

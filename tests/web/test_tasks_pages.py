@@ -6,8 +6,8 @@ import datetime as dt
 import html
 import re
 
-from engine.org import create_user, grant, unit_by_code
-from engine.workcalendar import SHANGHAI
+from engine.org.units import create_user, grant, unit_by_code
+from engine.workdays.calendar import SHANGHAI
 from tests.conftest import WebUser
 from tests.integration import chain
 

@@ -14,7 +14,7 @@ PUBLIC_ENDPOINTS = {"api.issue_token", "api.openapi"}
 @bp.before_request
 def _authenticate() -> None:
     """Every endpoint but the token and the description needs ``Authorization: Bearer <token>``."""
-    from engine.delegation import load_delegations
+    from engine.review.delegation import load_delegations
     from webapp.api.tokens import user_from_token
     from webapp.errors import Unauthorized
 

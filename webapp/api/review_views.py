@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Response, g, jsonify, request
 
-from engine import delegation, notify, reviewing
 from engine.models import Delegation
+from engine.review import delegation, notify, reviewing
 from webapp.api import bp, schemas
 from webapp.api.present import dump, instance_dict, task_dict
 from webapp.api.views import _body, _load, _runtime

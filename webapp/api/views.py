@@ -9,13 +9,13 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy import func, select
 
 import forms
-from engine import applications, attachments, reviewing
-from engine.access import can_act, require_visible, task_visibility_filter, visible_instances
-from engine.calendar_store import load_calendar
-from engine.deploy import latest_versions
 from engine.errors import InvalidInput
 from engine.models import AuditEntry, HumanTask, Instance, Unit
-from engine.org import sign_in
+from engine.org.access import can_act, require_visible, task_visibility_filter, visible_instances
+from engine.org.units import sign_in
+from engine.review import applications, attachments, reviewing
+from engine.workdays.store import load_calendar
+from engine.workflow.deploy import latest_versions
 from webapp.api import bp, schemas
 from webapp.api.openapi import build_spec
 from webapp.api.present import attachment_dict, dump, history_dict, instance_dict, task_dict

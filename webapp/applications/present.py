@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import forms
-from engine.access import ROLE_LABELS, can_act, is_overseer
-from engine.attachments import KINDS
 from engine.models import Attachment, AuditEntry, HumanTask, Instance, User
+from engine.org.access import ROLE_LABELS, can_act, is_overseer
+from engine.review.attachments import KINDS
 from webapp.i18n import translate
 
 STATUS_LABELS = {

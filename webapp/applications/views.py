@@ -12,12 +12,12 @@ from sqlalchemy.orm import defer
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from engine import attachments, reviewing
-from engine.access import require_visible, visible_instances
-from engine.applications import start_application
-from engine.deploy import latest_versions
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import HumanTask, Instance, Unit, User
+from engine.org.access import require_visible, visible_instances
+from engine.review import attachments, reviewing
+from engine.review.applications import start_application
+from engine.workflow.deploy import latest_versions
 from webapp.applications import bp, present
 from webapp.errors import error_response
 from webapp.extensions import db

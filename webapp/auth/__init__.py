@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from engine.errors import AccountLocked, BadCredentials
-from engine.org import sign_in
+from engine.org.units import sign_in
 from webapp.extensions import db
 from webapp.web import LANGUAGES, current_user, safe_next, sign_in_session
 

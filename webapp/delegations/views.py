@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from engine import delegation
 from engine.errors import Forbidden, InvalidInput
 from engine.models import Delegation, RoleGrant, User
-from engine.scripting import shanghai_today
+from engine.review import delegation
+from engine.workflow.scripting import shanghai_today
 from webapp.delegations import bp
 from webapp.extensions import db
 from webapp.web import current_user, login_required

@@ -12,9 +12,9 @@ from typing import Any
 from flask import Response, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 
-from engine.drafts import discard_draft as forget_draft
-from engine.drafts import draft_of, save_draft
 from engine.errors import InvalidInput, ModelError, NotFound
+from engine.modeling.drafts import discard_draft as forget_draft
+from engine.modeling.drafts import draft_of, save_draft
 from webapp.errors import BadRequest
 from webapp.extensions import db
 from webapp.modeler import bp, services

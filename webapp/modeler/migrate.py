@@ -8,10 +8,10 @@ from typing import Any
 from flask import current_app, render_template, request
 from flask_babel import gettext as _
 
-from engine import migration
-from engine.calendar_store import load_calendar
-from engine.dry_run import dry_run_version
 from engine.errors import InvalidInput
+from engine.modeling import migration
+from engine.modeling.dry_run import dry_run_version
+from engine.workdays.store import load_calendar
 from webapp.extensions import db
 from webapp.modeler import bp, services
 from webapp.modeler.views import owner_required

@@ -13,14 +13,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import versions
-from engine.deploy import Deployment, deploy, latest_version, latest_versions
 from engine.errors import ModelError, NotFound
+from engine.modeling import versions
+from engine.modeling.validation import validate_model
+from engine.modeling.versions import ChangeSummary, VersionSummary
+from engine.modeling.xmlsafe import parse_model_xml
 from engine.models import ProcessVersion, User
-from engine.runtime import ProcessRuntime
-from engine.validation import validate_model
-from engine.versions import ChangeSummary, VersionSummary
-from engine.xmlsafe import parse_model_xml
+from engine.workflow.deploy import Deployment, deploy, latest_version, latest_versions
+from engine.workflow.runtime import ProcessRuntime
 
 Problem = dict[str, Any]
 

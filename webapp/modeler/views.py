@@ -12,10 +12,10 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 import forms
-from engine.access import ROLE_LABELS, ROLES, may_model
-from engine.deploy import latest_version
-from engine.drafts import draft_of
 from engine.errors import Forbidden, NotFound
+from engine.modeling.drafts import draft_of
+from engine.org.access import ROLE_LABELS, ROLES, may_model
+from engine.workflow.deploy import latest_version
 from webapp.extensions import db
 from webapp.i18n import translate
 from webapp.modeler import bp, services

@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from engine import notify
 from engine.models import HumanTask
+from engine.review import notify
 from webapp.extensions import db
 from webapp.notifications import bp
 from webapp.web import current_user, login_required, safe_next

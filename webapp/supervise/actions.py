@@ -14,10 +14,10 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from engine import supervisor_actions
-from engine.access import is_overseer
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.models import HumanTask, Instance
+from engine.org.access import is_overseer
+from engine.supervision import actions as supervisor_actions
 from webapp.extensions import db
 from webapp.supervise import bp
 from webapp.supervise.instance_page import diagram_payload, display_names, page_context

@@ -11,11 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import forms
-from engine import clock, supervisor_actions
-from engine.access import ROLE_LABELS
+from engine import clock
 from engine.models import AuditEntry, Instance, User
-from engine.runtime import ProcessRuntime
-from engine.step_states import OpenStep, StepStates, step_states
+from engine.org.access import ROLE_LABELS
+from engine.supervision import actions as supervisor_actions
+from engine.workflow.runtime import ProcessRuntime
+from engine.workflow.step_states import OpenStep, StepStates, step_states
 from webapp.i18n import translate
 
 STATUS_LABELS = {
@@ -74,7 +75,7 @@ def holder_of(step: OpenStep, names: dict[str, str]) -> str:
 
 def shanghai(value: Any) -> str:
     """A stored UTC moment in Beijing time, as the pages show it."""
-    from engine.workcalendar import SHANGHAI
+    from engine.workdays.calendar import SHANGHAI
 
     return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if value is not None else ""
 

@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.deploy import latest_versions
 from engine.models import HumanTask, Unit
-from engine.supervision import SORTS, STATUS_GROUPS, STATUSES, Criteria
-from engine.supervision_stats import Period
-from engine.workcalendar import SHANGHAI
+from engine.supervision.overview import SORTS, STATUS_GROUPS, STATUSES, Criteria
+from engine.supervision.stats import Period
+from engine.workdays.calendar import SHANGHAI
+from engine.workflow.deploy import latest_versions
 
 IDENTIFIER = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
 PER_PAGE = (20, 50, 100)

@@ -13,9 +13,9 @@ from flask_babel import gettext, lazy_gettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from engine.access import ROLE_LABELS
-from engine.supervision import InstanceRow, StuckReason
-from engine.workcalendar import SHANGHAI
+from engine.org.access import ROLE_LABELS
+from engine.supervision.overview import InstanceRow, StuckReason
+from engine.workdays.calendar import SHANGHAI
 
 STATUS_LABELS = {
     "running": lazy_gettext("办理中"),

@@ -11,13 +11,13 @@ from flask import Response, current_app, jsonify, render_template, request, url_
 from flask_babel import gettext as _
 
 from engine import clock
-from engine.access import is_overseer
-from engine.deploy import latest_version, latest_versions
 from engine.errors import Forbidden, NotFound
-from engine.heartbeat import live_workers
-from engine.supervision import Policy, Supervision
-from engine.supervision_stats import charts as chart_data
-from engine.supervision_stats import step_timings
+from engine.org.access import is_overseer
+from engine.supervision.overview import Policy, Supervision
+from engine.supervision.stats import charts as chart_data
+from engine.supervision.stats import step_timings
+from engine.worker.heartbeat import live_workers
+from engine.workflow.deploy import latest_version, latest_versions
 from webapp.errors import error_response
 from webapp.extensions import db
 from webapp.supervise import bp, queries, tables

@@ -8,8 +8,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 from sqlalchemy import select
 
-from engine.access import require_visible
 from engine.models import AuditEntry, HumanTask, Instance
+from engine.org.access import require_visible
 from webapp.extensions import db
 from webapp.web import current_user, login_required
 

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, defer, selectinload
 
 import forms
-from engine.access import can_act, task_visibility_filter
-from engine.deploy import latest_versions
 from engine.models import AuditEntry, HumanTask, Instance, Unit, User
-from engine.workcalendar import SHANGHAI, WorkCalendar
+from engine.org.access import can_act, task_visibility_filter
+from engine.workdays.calendar import SHANGHAI, WorkCalendar
+from engine.workflow.deploy import latest_versions
 
 FILTERS = ("process", "step", "unit", "q")
 STEP_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,99}")

@@ -9,11 +9,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from engine import applications, attachments, clock, reviewing
-from engine.access import can_act, holds_candidate_role
-from engine.calendar_store import load_calendar
+from engine import clock
 from engine.errors import InvalidInput
 from engine.models import HumanTask
+from engine.org.access import can_act, holds_candidate_role
+from engine.review import applications, attachments, reviewing
+from engine.workdays.store import load_calendar
 from webapp.extensions import db
 from webapp.tasks import bp, formdata, present
 from webapp.web import current_user, login_required, safe_next

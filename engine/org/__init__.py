@@ -1,0 +1,1 @@
+"""The organisation (units, users, role grants) and who may see and do what."""

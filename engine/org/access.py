@@ -1,0 +1,116 @@
+"""Who may see and do what: every check is by role **and** unit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, false, or_
+
+from engine.errors import Forbidden, NotFound
+from engine.models import HumanTask, Instance, User
+
+UNIT_ROLES = ("applicant", "unit_leader", "unit_spokesperson", "secrecy_reviewer")
+OFFICE_ROLES = (
+    "office_reviewer", "municipal_spokesperson", "spokesperson_assistant", "onsite_staff", "opinion_monitor",
+)
+OVERSIGHT_ROLES = ("supervisor", "admin")
+ROLES = (*UNIT_ROLES, *OFFICE_ROLES, *OVERSIGHT_ROLES, "process_owner")
+
+ROLE_LABELS = {
+    "applicant": "申报单位经办人",
+    "unit_leader": "主要负责人",
+    "unit_spokesperson": "新闻发言人",
+    "secrecy_reviewer": "保密审查员",
+    "office_reviewer": "新闻办审核人",
+    "municipal_spokesperson": "市政府新闻发言人",
+    "spokesperson_assistant": "发言人助理",
+    "onsite_staff": "现场管理人员",
+    "opinion_monitor": "舆情监测人员",
+    "supervisor": "督办人员",
+    "process_owner": "流程管理员",
+    "admin": "系统管理员",
+}
+
+
+def is_overseer(user: User) -> bool:
+    """Supervisors and admins see every instance (they read and supervise, they do not approve)."""
+    return bool(user.roles() & set(OVERSIGHT_ROLES))
+
+
+def may_model(user: User) -> bool:
+    """Process owners and admins edit, validate, deploy and migrate process models; nobody else."""
+    return bool(user.roles() & {"process_owner", "admin"})
+
+
+def works_for_office(user: User) -> bool:
+    """The Information Office receives every application, so its staff see them all."""
+    return any(g.role in OFFICE_ROLES and g.unit.kind == "office" for g in user.grants)
+
+
+def unit_ids(user: User) -> set[int]:
+    """Units where the user holds a role, their own or delegated to them for today."""
+    return {g.unit_id for g in user.grants} | {g.unit_id for g in delegated(user)}
+
+
+def delegated(user: User) -> list[Any]:
+    """Grants delegated to the user today (see :func:`engine.review.delegation.load_delegations`)."""
+    return list(getattr(user, "delegated", ()))
+
+
+def can_see(user: User, instance: Instance) -> bool:
+    """Tell whether the user may see an instance."""
+    if is_overseer(user) or works_for_office(user):
+        return True
+    return instance.unit_id in unit_ids(user)
+
+
+def visible_instances(user: User, query: Select) -> Select:
+    """Restrict an ``Instance`` query to what the user may see."""
+    if is_overseer(user) or works_for_office(user):
+        return query
+    units = unit_ids(user)
+    return query.where(Instance.unit_id.in_(units) if units else false())
+
+
+def require_visible(user: User, instance: Instance | None) -> Instance:
+    """Return the instance, or raise NotFound so that others' work stays invisible."""
+    if instance is None or not can_see(user, instance):
+        raise NotFound("申请不存在或无权查看")
+    return instance
+
+
+def holds_candidate_role(user: User, task: HumanTask) -> bool:
+    """Tell whether the user holds one of the task's roles in the task's unit (themselves or by delegation)."""
+    return any(user.holds(role, task.unit_id) for role in task.candidate_roles) or acting_for(user, task) is not None
+
+
+def acting_for(user: User, task: HumanTask) -> str | None:
+    """Name the principal a delegate would act for on this task, or None when the user acts in their own right."""
+    if any(user.holds(role, task.unit_id) for role in task.candidate_roles):
+        return None
+    principals = [g.principal for g in delegated(user) if g.role in task.candidate_roles and g.unit_id == task.unit_id]
+    if task.assignee in principals:
+        return task.assignee
+    return principals[0] if principals and task.assignee is None else None
+
+
+def can_act(user: User, task: HumanTask) -> bool:
+    """Tell whether the user may claim or complete the task now."""
+    if not holds_candidate_role(user, task):
+        return False
+    return task.assignee in (None, user.username) or task.assignee == acting_for(user, task)
+
+
+def require_can_act(user: User, task: HumanTask) -> None:
+    """Raise Forbidden unless the user may act on the task."""
+    if not holds_candidate_role(user, task):
+        raise Forbidden("您没有办理此任务的权限（须在该单位具有相应角色）")
+    if not can_act(user, task):
+        raise Forbidden(f"此任务已由 {task.assignee} 认领")
+
+
+def task_visibility_filter(user: User) -> object:
+    """SQL condition for open tasks in the units where the user holds a role (or was delegated one)."""
+    units = unit_ids(user)
+    mine = [user.username, *{g.principal for g in delegated(user)}]
+    return or_(HumanTask.unit_id.in_(units), HumanTask.assignee.in_(mine)) if units else false()

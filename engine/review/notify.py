@@ -1,0 +1,165 @@
+"""Notifications: written in the same unit of work as the change they announce, e-mailed later by the worker."""
+
+from __future__ import annotations
+
+import datetime as dt
+import smtplib
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from engine import clock
+from engine.models import Delegation, HumanTask, Instance, Notification, RoleGrant, User
+from engine.workflow.scripting import shanghai_today
+
+KINDS = {
+    "new_task": "新待办",
+    "returned": "退回",
+    "withdrawn": "撤回",
+    "transferred": "转办",
+    "overdue": "逾期",
+    "urge": "催办",
+    "comment": "评论",
+    "ended": "办结",
+    "escalation": "督办升级",
+}
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where to send e-mail; ``host`` empty means e-mail is off."""
+
+    host: str
+    port: int = 25
+    sender: str = "pressflow@localhost"
+    username: str = ""
+    password: str = ""
+    starttls: bool = False
+    base_url: str = "http://127.0.0.1:8000"
+
+
+def notify(session: Session, users: list[User], kind: str, message: str, instance: Instance | None = None,
+           task: HumanTask | None = None) -> list[Notification]:
+    """Tell each user (once) about something; queue an e-mail for those with an address."""
+    rows = []
+    for user in {u.id: u for u in users}.values():
+        row = Notification(user_id=user.id, user=user, kind=kind, message=message, created_at=clock.now(),
+                           instance_id=instance.id if instance else None, task_id=task.id if task else None,
+                           email_status="pending" if user.email else None)
+        session.add(row)
+        rows.append(row)
+    return rows
+
+
+def task_audience(session: Session, task: HumanTask) -> list[User]:
+    """Who should hear about a task: its assignee, or everyone holding a candidate role in its unit, plus delegates."""
+    if task.assignee:
+        people = list(session.scalars(select(User).where(User.username == task.assignee)))
+    else:
+        people = list(session.scalars(select(User).join(RoleGrant).where(
+            RoleGrant.unit_id == task.unit_id, RoleGrant.role.in_(task.candidate_roles), User.active.is_(True))))
+    today = shanghai_today()
+    delegates = session.scalars(select(User).join(Delegation, Delegation.delegate_id == User.id).where(
+        Delegation.principal_id.in_([p.id for p in people] or [-1]), Delegation.revoked_at.is_(None),
+        Delegation.starts_on <= today, Delegation.ends_on >= today))
+    return people + list(delegates)
+
+
+def notify_new_task(session: Session, instance: Instance, task: HumanTask) -> None:
+    """Announce a task that has just become ready."""
+    if task.returned_by:
+        message = f"《{instance.title or '申请'}》被退回至「{task.name}」：{task.returned_comment or ''}"
+        notify(session, task_audience(session, task), "returned", message, instance, task)
+    else:
+        notify(session, task_audience(session, task), "new_task", f"新待办：《{instance.title or '申请'}》{task.name}",
+               instance, task)
+
+
+def unread_count(session: Session, user: User) -> int:
+    """Count the user's unread notifications."""
+    return session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def notifications_of(session: Session, user: User, limit: int = 100) -> list[Notification]:
+    """Return the user's newest notifications."""
+    return list(session.scalars(select(Notification).where(Notification.user_id == user.id)
+                                .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
+
+
+def mark_read(session: Session, user: User, notification_id: int | None = None) -> None:
+    """Mark one of the user's notifications read, or all of them. Commits."""
+    query = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if notification_id is not None:
+        query = query.where(Notification.id == notification_id)
+    session.execute(query.values(read_at=clock.now()))
+    session.commit()
+
+
+#: A claim older than this belongs to a pass that died mid-send; it is given up as failed (never sent twice).
+STALE_CLAIM = dt.timedelta(minutes=10)
+
+
+def send_pending_emails(session: Session, smtp: SmtpSettings, limit: int = 100) -> int:
+    """E-mail queued notifications; return how many were sent. Failures are marked, never retried in a loop.
+
+    No transaction stays open while the SMTP server is talked to: on SQLite that would hold the database's one
+    write lock, and every reviewer's action would wait for a slow mail server.
+    """
+    if not smtp.host:
+        return 0
+    messages = _claim(session, smtp, limit)
+    if not messages:
+        return 0
+    sent: list[int] = []
+    try:
+        with smtplib.SMTP(smtp.host, smtp.port, timeout=10) as client:
+            if smtp.starttls:
+                client.starttls()
+            if smtp.username:
+                client.login(smtp.username, smtp.password)
+            for notification_id, message in messages.items():
+                client.send_message(message)
+                sent.append(notification_id)
+    except (OSError, smtplib.SMTPException):
+        pass  # what was not sent is marked failed below
+    _settle(session, sent, sorted(messages.keys() - set(sent)))
+    return len(sent)
+
+
+def _claim(session: Session, smtp: SmtpSettings, limit: int) -> dict[int, EmailMessage]:
+    """Mark up to ``limit`` pending notifications as being sent, commit, and return their messages."""
+    now = clock.now()
+    session.execute(update(Notification).where(Notification.email_status == "sending",
+                                               Notification.emailed_at < now - STALE_CLAIM)
+                    .values(email_status="failed"))
+    rows = list(session.scalars(select(Notification).where(Notification.email_status == "pending")
+                                .order_by(Notification.id).limit(limit)
+                                .with_for_update(skip_locked=True, of=Notification)))
+    messages = {row.id: _email(row, smtp) for row in rows}
+    for row in rows:
+        row.email_status, row.emailed_at = "sending", now  # emailed_at: when the claim was made, until sent
+    session.commit()
+    return messages
+
+
+def _settle(session: Session, sent: list[int], failed: list[int]) -> None:
+    now = clock.now()
+    if sent:
+        session.execute(update(Notification).where(Notification.id.in_(sent))
+                        .values(email_status="sent", emailed_at=now))
+    if failed:
+        session.execute(update(Notification).where(Notification.id.in_(failed)).values(email_status="failed"))
+    session.commit()
+
+
+def _email(row: Notification, smtp: SmtpSettings) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = smtp.sender
+    message["To"] = row.user.email or ""
+    message["Subject"] = f"[PressFlow] {KINDS.get(row.kind, row.kind)}：{row.message[:60]}"
+    link = f"{smtp.base_url.rstrip('/')}/applications/{row.instance_id}" if row.instance_id else smtp.base_url
+    message.set_content(f"{row.user.display_name}，您好：\n\n{row.message}\n\n查看：{link}\n\n（此邮件由系统自动发送）")
+    return message

@@ -1,0 +1,1 @@
+"""Supervision (督办): the dashboard and stuck reasons, the heatmap and charts, supervisors' actions."""

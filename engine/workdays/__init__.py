@@ -1,0 +1,1 @@
+"""The working-day calendar: chinesecalendar plus the override table stored in the database."""

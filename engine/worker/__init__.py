@@ -1,0 +1,1 @@
+"""The background worker's passes: timers, reminders and escalations, heartbeats."""

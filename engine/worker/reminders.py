@@ -1,0 +1,106 @@
+"""Chasing late tasks (督办): remind the holder when a task falls due, escalate a working day later; each once.
+
+Both steps are driven by columns of the task row (``overdue_notified_at``, ``escalated_at``), never by how many
+passes ran, so a worker back from downtime sends one reminder and one escalation per late task, not one per day
+it missed. Rows are taken with ``FOR UPDATE SKIP LOCKED`` and checked again once locked, so two workers never
+announce the same task (on SQLite every transaction holds the one write lock, which serialises them anyway).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import Session
+
+from engine.models import HumanTask, Instance, RoleGrant, User
+from engine.review.notify import notify, task_audience
+from engine.workdays.calendar import END_OF_DAY, SHANGHAI, WorkCalendar
+from engine.workdays.store import load_calendar
+from engine.workflow.uow import audit
+
+#: Applications whose steps nobody chases: stopped on purpose (挂起), ended, or terminated.
+QUIET_STATUSES = ("suspended", "terminated", "completed")
+SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Chased:
+    """What one pass sent: reminders to holders and escalations to leaders and supervisors (tasks, not people)."""
+
+    reminded: int
+    escalated: int
+
+
+def chase_late_tasks(session: Session, now: dt.datetime) -> Chased:
+    """Remind the holders of tasks that fell due, then escalate those a working day past due. Commits."""
+    return Chased(remind_overdue(session, now), escalate_overdue(session, now))
+
+
+def escalation_due_at(calendar: WorkCalendar, due_at: dt.datetime) -> dt.datetime:
+    """Return when a late task is escalated: the end (Beijing time) of the next working day after its due day."""
+    due_day = due_at.astimezone(SHANGHAI).date()
+    day = calendar.add_workdays(due_day, 1).date
+    return dt.datetime.combine(day, END_OF_DAY, tzinfo=SHANGHAI).astimezone(dt.UTC)
+
+
+def remind_overdue(session: Session, now: dt.datetime) -> int:
+    """Tell the holder of every task that has fallen due since the last pass; return how many tasks. Commits."""
+    tasks = list(session.scalars(_late_tasks(now).where(HumanTask.overdue_notified_at.is_(None))
+                                 .with_for_update(skip_locked=True, of=HumanTask)))
+    for task in tasks:
+        message = f"已逾期：《{task.instance.title or '申请'}》{task.name}，办理期限 {_day(task.due_at)}"
+        notify(session, task_audience(session, task), "overdue", message, task.instance, task)
+        task.overdue_notified_at = now
+    session.commit()
+    return len(tasks)
+
+
+def escalate_overdue(session: Session, now: dt.datetime) -> int:
+    """Tell the unit's leaders and every supervisor of each task a working day past due; return how many. Commits."""
+    # The moment depends on the calendar, so pick the tasks first and lock only those whose moment has passed.
+    # Escalation comes a whole day or more after the deadline, which keeps the first read short.
+    candidates = session.execute(
+        _late_tasks(now - dt.timedelta(days=1), HumanTask.id, HumanTask.due_at)
+        .where(HumanTask.escalated_at.is_(None))).tuples().all()
+    calendar = load_calendar(session) if candidates else WorkCalendar()
+    due = [task_id for task_id, due_at in candidates if due_at and escalation_due_at(calendar, due_at) < now]
+    tasks = list(session.scalars(_late_tasks(now).where(HumanTask.id.in_(due), HumanTask.escalated_at.is_(None))
+                                 .with_for_update(skip_locked=True, of=HumanTask))) if due else []
+    for task in tasks:
+        _escalate(session, task, now)
+    session.commit()
+    return len(tasks)
+
+
+def escalation_audience(session: Session, task: HumanTask) -> list[User]:
+    """Who hears of a task a working day past due: the leaders (unit_leader) of its unit and every supervisor."""
+    return list(session.scalars(select(User).join(RoleGrant).where(User.active.is_(True), or_(
+        and_(RoleGrant.role == "unit_leader", RoleGrant.unit_id == task.unit_id), RoleGrant.role == "supervisor"))
+        .order_by(User.id)).unique())  # unique: a leader who also supervises is told once
+
+
+def _escalate(session: Session, task: HumanTask, now: dt.datetime) -> None:
+    recipients = escalation_audience(session, task)
+    holders = "、".join(u.display_name for u in task_audience(session, task)) or "无人可办理（岗位空缺）"
+    title = task.instance.title or "申请"
+    message = (f"督办升级：《{title}》{task.name}超过办理期限（{_day(task.due_at)}）一个工作日仍未办结，"
+               f"当前办理人：{holders}")
+    notify(session, recipients, "escalation", message, task.instance, task)
+    told = "、".join(u.display_name for u in recipients) or "无（未配置主要负责人和督办人员）"
+    audit(session, task.instance, SYSTEM, "escalate", task_id=task.id, task_name=task.name, bpmn_id=task.bpmn_id,
+          comment=f"超过办理期限（{_day(task.due_at)}）一个工作日仍未办结，已通知：{told}")
+    task.escalated_at = now
+
+
+def _late_tasks(now: dt.datetime, *columns: Any) -> Select[Any]:
+    """Open tasks whose deadline is before ``now``, on applications that are still being worked on."""
+    query = select(*columns) if columns else select(HumanTask)
+    return query.select_from(HumanTask).join(Instance, Instance.id == HumanTask.instance_id).where(
+        HumanTask.completed_at.is_(None), HumanTask.due_at < now, Instance.status.not_in(QUIET_STATUSES))
+
+
+def _day(moment: dt.datetime | None) -> str:
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d") if moment else "-"

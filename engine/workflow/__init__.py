@@ -1,0 +1,1 @@
+"""Running processes: the SpiffWorkflow facade, the unit of work, deployment and script helpers."""

@@ -1,0 +1,194 @@
+"""The unit of work: lock an instance, act, write instance + task rows + audit rows, commit once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine import clock
+from engine.errors import Conflict, NotFound
+from engine.models import AuditEntry, HumanTask, Instance
+from engine.org.access import OFFICE_ROLES
+from engine.org.units import office_unit
+from engine.review.notify import notify_new_task
+from engine.workdays.calendar import WorkCalendar
+from engine.workflow.runtime import HumanTaskInfo, ProcessRuntime
+
+
+@contextmanager
+def unit_of_work(session: Session) -> Iterator[None]:
+    """Commit once if the block succeeds; roll everything back otherwise. A lost race is a Conflict."""
+    try:
+        yield
+        session.commit()
+    except StaleDataError as exc:
+        session.rollback()
+        raise Conflict("申请已被他人同时修改，请刷新后重试") from exc
+    except OperationalError as exc:
+        session.rollback()
+        if "locked" in str(exc).lower():
+            raise Conflict("系统繁忙：申请正被他人处理，请稍后重试") from exc
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def lock_instance(session: Session, instance_id: int, *, skip_locked: bool = False) -> Instance | None:
+    """Load an instance holding its row lock (PostgreSQL) or the database write lock (SQLite)."""
+    query = select(Instance).where(Instance.id == instance_id).execution_options(populate_existing=True)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=Instance, skip_locked=skip_locked)
+    return session.scalar(query)
+
+
+def require_instance(session: Session, instance_id: int) -> Instance:
+    """Lock and return an instance, or raise NotFound."""
+    instance = lock_instance(session, instance_id)
+    if instance is None:
+        raise NotFound("申请不存在或无权查看")
+    return instance
+
+
+def audit(session: Session, instance: Instance, actor: str, action: str, **fields: Any) -> AuditEntry:
+    """Append one row to the instance's trail."""
+    entry = AuditEntry(instance_id=instance.id, at=clock.now(), actor=actor, action=action, **fields)
+    session.add(entry)
+    return entry
+
+
+@dataclass(frozen=True)
+class SendBack:
+    """A task reopened by 退回 or 撤回: who sent it back, why, and who gets it again."""
+
+    spiff_task_id: str
+    by: str
+    comment: str
+    assignee: str | None
+
+
+def save_workflow(
+    session: Session, runtime: ProcessRuntime, instance: Instance, workflow: BpmnWorkflow, calendar: WorkCalendar,
+    *, send_back: SendBack | None = None,
+) -> None:
+    """Write the workflow state and derived columns, and bring the task rows in line with it."""
+    now = clock.now()
+    instance.state = runtime.dump(workflow)
+    instance.data = _snapshot(workflow)
+    instance.title = str(instance.data.get("title") or instance.title or "")[:200]
+    instance.next_timer_at = runtime.next_timer_at(workflow)
+    instance.updated_at = now
+    ready = runtime.ready_human_tasks(workflow)
+    _sync_tasks(session, instance, ready, calendar, now, send_back)
+    _set_status(instance, workflow, runtime, ready, now)
+
+
+def record_incident(session: Session, instance: Instance, exc: Exception, actor: str) -> None:
+    """Keep what SpiffWorkflow says went wrong (task, line, message) and flag the instance."""
+    failed = getattr(exc, "task", None)
+    instance.incident = {
+        "task_id": str(failed.id) if failed is not None else None,
+        "bpmn_id": failed.task_spec.bpmn_id if failed is not None else None,
+        "error_type": getattr(exc, "error_type", type(exc).__name__),
+        "message": str(exc),
+        "line_number": getattr(exc, "line_number", None),
+        "error_line": getattr(exc, "error_line", None),
+    }
+    instance.status = "error"
+    audit(session, instance, actor, "incident", bpmn_id=instance.incident["bpmn_id"], comment=str(exc))
+
+
+
+def _set_status(
+    instance: Instance, workflow: BpmnWorkflow, runtime: ProcessRuntime, ready: list[HumanTaskInfo],
+    now: dt.datetime,
+) -> None:
+    if instance.status in ("suspended", "terminated"):
+        return
+    if workflow.is_completed():
+        instance.status, instance.ended_at = "completed", now
+        instance.outcome = runtime.outcome(workflow)
+        instance.next_timer_at = None
+    elif instance.incident is not None or workflow.get_tasks(state=TaskState.ERROR):
+        # A timer whose expression fails stays FUTURE, not ERROR: the incident alone says the instance is stuck.
+        instance.status = "error"
+    elif ready:
+        instance.status = "running"
+    elif instance.next_timer_at is not None:
+        instance.status = "waiting"
+    else:
+        instance.status = "running"
+
+
+def _sync_tasks(
+    session: Session, instance: Instance, ready: list[HumanTaskInfo], calendar: WorkCalendar, now: dt.datetime,
+    send_back: SendBack | None,
+) -> None:
+    open_rows = {
+        row.spiff_task_id: row for row in session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.completed_at.is_(None))
+        )
+    }
+    ready_ids = {info.task_id for info in ready}
+    for task_id, row in open_rows.items():
+        if task_id not in ready_ids:
+            # The engine moved past it (a parallel branch ended, the instance was sent back or migrated).
+            row.completed_at, row.closed_reason = now, "cancelled"
+    for info in ready:
+        if info.task_id not in open_rows:
+            row = _new_task_row(session, instance, info, calendar, now)
+            if send_back is not None and send_back.spiff_task_id == info.task_id:
+                row.returned_by, row.returned_comment = send_back.by, send_back.comment
+                row.assignee = send_back.assignee or row.assignee
+            session.add(row)
+            notify_new_task(session, instance, row)
+
+
+def _new_task_row(
+    session: Session, instance: Instance, info: HumanTaskInfo, calendar: WorkCalendar, now: dt.datetime
+) -> HumanTask:
+    due_at, provisional = calendar.due_at(now, info.due_in_workdays)
+    office_task = bool(info.candidate_roles) and all(r in OFFICE_ROLES for r in info.candidate_roles)
+    unit_id = office_unit(session).id if office_task else instance.unit_id
+    # The application belongs to the clerk who started it: their own steps come back to them.
+    assignee = instance.started_by if "applicant" in info.candidate_roles else info.designated_assignee
+    return HumanTask(
+        id=str(uuid.uuid4()), spiff_task_id=info.task_id, instance_id=instance.id, name=info.name,
+        bpmn_id=info.bpmn_id, form_key=info.form_key,
+        candidate_roles=info.candidate_roles, unit_id=unit_id, assignee=assignee, created_at=now,
+        due_at=due_at, due_provisional=provisional,
+    )
+
+
+def _snapshot(workflow: BpmnWorkflow) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    if workflow.last_task is not None:
+        data.update(workflow.last_task.data)
+    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+        data.update(task.data)
+    # A failed step holds the data it failed on, including what a supervisor corrected before retrying it.
+    for task in workflow.get_tasks(state=TaskState.ERROR):
+        data.update(task.data)
+    data.update(workflow.data)
+    return {k: v for k, v in data.items() if _jsonable(v)}
+
+
+def _jsonable(value: Any) -> bool:
+    if value is None or isinstance(value, str | int | float | bool):
+        return True
+    if isinstance(value, list | tuple):
+        return all(_jsonable(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _jsonable(v) for k, v in value.items())
+    return False
