@@ -291,6 +291,33 @@ class Notification(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+
+class CarbonCopy(Base):
+    """抄送: an application copied to a person for information, from a step (by the model or by its reviewer).
+
+    A copy lets its recipient read that one application (never act on it); ``read_at`` is the 已阅 receipt.
+    """
+
+    __tablename__ = "carbon_copies"
+    __table_args__ = (Index("ix_carbon_copies_recipient", "recipient_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    sender: Mapped[str] = mapped_column(String(60))
+    #: The task row the copy was sent from, and the step's name then.
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    task_name: Mapped[str | None] = mapped_column(String(200))
+    #: "model" (the step's ccRoles/ccUsers, on completion) | "manual" (the reviewer chose the people)
+    source: Mapped[str] = mapped_column(String(20))
+    #: The role@unit that chose this recipient, when copied by role.
+    via_role: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    read_at: Mapped[dt.datetime | None]
+    recipient: Mapped[User] = relationship(lazy="joined")
+    instance: Mapped[Instance] = relationship()
+
 # --- calendar ----------------------------------------------------------------------------------
 
 

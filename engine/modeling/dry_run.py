@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -108,6 +108,25 @@ def dry_run(
     return replace(result, problems=check.problems)
 
 
+def play_on(
+    runtime: ProcessRuntime, workflow: BpmnWorkflow, calendar: WorkCalendar, bpmn_xml: str, *,
+    form_data: FormData | None = None, max_steps: int = 60, on_ready: ReadyHook | None = None,
+) -> DryRunResult:
+    """Play a restored instance forward in memory from where it stands, as :func:`dry_run` does; nothing is saved.
+
+    ``on_ready`` sees the workflow each time user tasks are ready, before the first of them is completed.
+    """
+    fake = clock.FrozenClock(clock.now())
+    clock.install_spiff_clock()
+    run = _Run(runtime, calendar, fake, form_data or {}, *_links(bpmn_xml))
+    run.on_ready = on_ready
+    with clock.local_clock(fake):
+        return run.resume(workflow, max_steps)
+
+
+ReadyHook = Callable[[BpmnWorkflow], None]
+
+
 class _Run:
     """The state of one dry run."""
 
@@ -122,11 +141,17 @@ class _Run:
         self.seen: set[Any] = set()
         self.visits: dict[str, int] = {}
         self.engine_steps = 0
+        self.on_ready: ReadyHook | None = None
 
     def play(self, model: Any, start_data: dict[str, Any], max_steps: int) -> DryRunResult:
-        workflow: BpmnWorkflow | None = None
         try:
             workflow = self.runtime.start(model, self.calendar, start_data, self._count)
+        except Exception as exc:  # noqa: BLE001 - a script or condition failing is what a dry run is for
+            return self._result(None, "error", error=_error_of(exc))
+        return self.resume(workflow, max_steps)
+
+    def resume(self, workflow: BpmnWorkflow, max_steps: int) -> DryRunResult:
+        try:
             self._record(workflow)
             stopped = self._loop(workflow, max_steps)
         except Exception as exc:  # noqa: BLE001 - a script or condition failing is what a dry run is for
@@ -138,6 +163,8 @@ class _Run:
             if len(self.steps) >= max_steps:
                 return "max_steps"
             ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+            if ready and self.on_ready is not None:
+                self.on_ready(workflow)
             if ready:
                 self._complete(workflow, ready[0])
             elif not self._fire_timer(workflow):

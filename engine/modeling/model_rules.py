@@ -16,6 +16,7 @@ from lxml import etree
 
 from engine.modeling.script_safety import code_problems
 from engine.org.access import ROLES
+from engine.org.units import role_spec_problem, username_problem
 from forms import FORM_KEYS
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -97,6 +98,19 @@ def _human_task_messages(task: Any) -> Iterator[str]:
     if not roles:
         yield "未指定办理角色（candidateRoles 属性）"
     yield from (f"未知角色 “{role}”（可用：{', '.join(ROLES)}）" for role in roles if role not in ROLES)
+    yield from _carbon_copy_messages(props)
+
+
+def _carbon_copy_messages(props: dict[str, str]) -> Iterator[str]:
+    """抄送 on completion: ``ccRoles`` are role@unit (@applying, @office or a unit code), ``ccUsers`` usernames."""
+    for spec in props.get("ccRoles", "").split():
+        message = role_spec_problem(spec)
+        if message:
+            yield f"抄送角色（ccRoles）：{message}"
+    for username in props.get("ccUsers", "").split():
+        message = username_problem(username)
+        if message:
+            yield f"抄送人员（ccUsers）：{message}"
 
 
 def lane_problems(root: Any) -> list[Problem]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, false, or_
+from sqlalchemy import Select, false, or_, select
+from sqlalchemy.orm import object_session
 
 from engine.errors import Forbidden, NotFound
-from engine.models import HumanTask, Instance, User
+from engine.models import CarbonCopy, HumanTask, Instance, User
 
 UNIT_ROLES = ("applicant", "unit_leader", "unit_spokesperson", "secrecy_reviewer")
 OFFICE_ROLES = (
@@ -57,11 +58,25 @@ def delegated(user: User) -> list[Any]:
     return list(getattr(user, "delegated", ()))
 
 
-def can_see(user: User, instance: Instance) -> bool:
-    """Tell whether the user may see an instance."""
+def takes_part(user: User, instance: Instance) -> bool:
+    """Tell whether the user sees the instance by role and unit (not merely because it was copied to them)."""
     if is_overseer(user) or works_for_office(user):
         return True
     return instance.unit_id in unit_ids(user)
+
+
+def was_copied(user: User, instance: Instance) -> bool:
+    """Tell whether the instance was copied (抄送) to the user: that lets them read this one instance."""
+    session = object_session(instance)
+    if session is None or instance.id is None:
+        return False
+    return session.scalar(select(CarbonCopy.id).where(
+        CarbonCopy.instance_id == instance.id, CarbonCopy.recipient_id == user.id).limit(1)) is not None
+
+
+def can_see(user: User, instance: Instance) -> bool:
+    """Tell whether the user may see an instance."""
+    return takes_part(user, instance) or was_copied(user, instance)
 
 
 def visible_instances(user: User, query: Select) -> Select:
@@ -69,7 +84,8 @@ def visible_instances(user: User, query: Select) -> Select:
     if is_overseer(user) or works_for_office(user):
         return query
     units = unit_ids(user)
-    return query.where(Instance.unit_id.in_(units) if units else false())
+    copied = Instance.id.in_(select(CarbonCopy.instance_id).where(CarbonCopy.recipient_id == user.id))
+    return query.where(or_(Instance.unit_id.in_(units), copied) if units else copied)
 
 
 def require_visible(user: User, instance: Instance | None) -> Instance:
@@ -77,6 +93,12 @@ def require_visible(user: User, instance: Instance | None) -> Instance:
     if instance is None or not can_see(user, instance):
         raise NotFound("申请不存在或无权查看")
     return instance
+
+
+def require_participant(user: User, instance: Instance) -> None:
+    """Raise Forbidden for someone who reads the instance only because it was copied to them."""
+    if not takes_part(user, instance):
+        raise Forbidden("此申请抄送给您知悉，您只能阅读，不能办理或上传附件")
 
 
 def holds_candidate_role(user: User, task: HumanTask) -> bool:

@@ -16,6 +16,8 @@ from engine.org.access import ROLES
 from engine.workdays.calendar import SHANGHAI
 
 USERNAME = re.compile(r"[A-Za-z0-9_.-]{2,60}")
+#: A recipient named by role: ``role`` or ``role@unit`` (``@applying``, ``@office`` or a unit code).
+ROLE_SPEC = re.compile(r"(?P<role>[a-z_]{1,40})(?:@(?P<unit>[A-Za-z0-9_.-]{1,40}))?")
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 #: Demo users get an address here (a reserved domain, so nothing leaves a real SMTP server for them).
 DEMO_EMAIL_DOMAIN = "pressflow.test"
@@ -145,3 +147,18 @@ def seed_demo(session: Session, password: str) -> int:
             grant(session, user, role, units[unit_code])
     session.commit()
     return added
+
+
+def role_spec_problem(spec: str) -> str | None:
+    """Say what is wrong with a ``role@unit`` recipient (None when it is well formed and names a known role)."""
+    match = ROLE_SPEC.fullmatch(spec)
+    if match is None:
+        return f"“{spec}” 不是“角色@单位”的写法（如 opinion_monitor@office、unit_leader@applying）"
+    if match["role"] not in ROLES:
+        return f"“{spec}” 中的角色 “{match['role']}” 不是已知角色（可用：{', '.join(ROLES)}）"
+    return None
+
+
+def username_problem(username: str) -> str | None:
+    """Say what is wrong with a username given as a recipient (None when it is well formed)."""
+    return None if USERNAME.fullmatch(username) else f"“{username}” 不是有效的用户名"

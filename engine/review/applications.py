@@ -19,6 +19,7 @@ from engine import clock
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import Attachment, HumanTask, Instance, Unit, User
 from engine.org.access import acting_for, holds_candidate_role, require_can_act, require_visible
+from engine.review.carbon_copy import copy_on_completion
 from engine.review.delegation import load_delegations
 from engine.workdays.calendar import WorkCalendar
 from engine.workdays.store import load_calendar
@@ -114,6 +115,8 @@ def complete_task(
         audit(session, instance, actor.username, "complete", task_id=task.id, task_name=task.name,
               bpmn_id=task.bpmn_id, comment=values.get("comment") or None, data_changed=values,
               on_behalf_of=task.on_behalf_of)
+        copy_on_completion(session, instance, task, spiff_task.task_spec.extensions.get("properties", {}), actor,
+                           values)
         _run(session, runtime, instance, workflow, spiff_task, actor)
         save_workflow(session, runtime, instance, workflow, calendar)
         _audit_end(session, instance)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from engine import clock
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.models import Attachment, Instance, User
-from engine.org.access import is_overseer, require_visible
+from engine.org.access import is_overseer, require_participant, require_visible
 from engine.workflow.uow import audit, require_instance, unit_of_work
 
 KINDS = {
@@ -82,6 +82,7 @@ def add_attachment(session: Session, actor: User, instance_id: int, upload: Uplo
     content_type = check_upload(upload, max_bytes)
     with unit_of_work(session):
         instance = require_visible(actor, session.get(Instance, instance_id))
+        require_participant(actor, instance)
         _require_participant(actor, instance)
         instance = require_instance(session, instance_id)
         if instance.status in ("completed", "terminated"):

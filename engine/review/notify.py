@@ -24,6 +24,7 @@ KINDS = {
     "comment": "评论",
     "ended": "办结",
     "escalation": "督办升级",
+    "cc": "抄送",
 }
 
 

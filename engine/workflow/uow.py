@@ -159,16 +159,22 @@ def _new_task_row(
     session: Session, instance: Instance, info: HumanTaskInfo, calendar: WorkCalendar, now: dt.datetime
 ) -> HumanTask:
     due_at, provisional = calendar.due_at(now, info.due_in_workdays)
-    office_task = bool(info.candidate_roles) and all(r in OFFICE_ROLES for r in info.candidate_roles)
-    unit_id = office_unit(session).id if office_task else instance.unit_id
-    # The application belongs to the clerk who started it: their own steps come back to them.
-    assignee = instance.started_by if "applicant" in info.candidate_roles else info.designated_assignee
+    unit_id, assignee = task_placement(session, instance, info)
     return HumanTask(
         id=str(uuid.uuid4()), spiff_task_id=info.task_id, instance_id=instance.id, name=info.name,
         bpmn_id=info.bpmn_id, form_key=info.form_key,
         candidate_roles=info.candidate_roles, unit_id=unit_id, assignee=assignee, created_at=now,
         due_at=due_at, due_provisional=provisional,
     )
+
+
+def task_placement(session: Session, instance: Instance, info: HumanTaskInfo) -> tuple[int, str | None]:
+    """Say in which unit a ready user task is held and by whom, if it belongs to one person."""
+    office_task = bool(info.candidate_roles) and all(r in OFFICE_ROLES for r in info.candidate_roles)
+    unit_id = office_unit(session).id if office_task else instance.unit_id
+    # The application belongs to the clerk who started it: their own steps come back to them.
+    assignee = instance.started_by if "applicant" in info.candidate_roles else info.designated_assignee
+    return unit_id, assignee
 
 
 def _snapshot(workflow: BpmnWorkflow) -> dict[str, Any]:

@@ -35,6 +35,14 @@ _ROUTES: tuple[tuple[str, str, str, str | None, str | None, int, bool], ...] = (
     ("/tasks/{task_id}/complete", "post", "提交任务表单（data 见 components 中的表单）", "CompleteRequest",
      "InstanceOut", 200, False),
     ("/calendar/add-workdays", "get", "按工作日推算日期", "query:AddWorkdaysQuery", "AddWorkdaysOut", 200, False),
+    # 抄送 and the approval-chain preview
+    ("/tasks/{task_id}/cc", "post", "从此环节抄送（用户或角色@单位，附说明）", "CarbonCopyRequest", "CarbonCopyOut",
+     201, True),
+    ("/tasks/{task_id}/preview", "get", "审批链预览：后续环节及其办理人", None, "ChainPreviewOut", 200, False),
+    ("/cc", "get", "抄送我的（未阅/已阅）", "query:CarbonCopyQuery", "CarbonCopyPage", 200, False),
+    ("/instances/{instance_id}/cc", "get", "本申请的抄送及已阅回执（本人发出的；督办人员：全部）", None,
+     "CarbonCopyOut", 200, True),
+    ("/instances/{instance_id}/cc/read", "post", "标记抄送给我的本申请为已阅", None, "CarbonCopyPage", 200, False),
 )
 
 

@@ -245,3 +245,60 @@ class DelegationOut(Schema):
     ends_on = fields.Date()
     reason = fields.String()
     revoked = fields.Boolean()
+
+
+# --- 抄送 and the approval-chain preview (engine.review.carbon_copy, engine.review.preview) -----------------
+
+
+class CarbonCopyRequest(StrictSchema):
+    users = fields.List(fields.String(validate=validate.Length(min=1, max=60)), load_default=list,
+                        validate=validate.Length(max=50), metadata={"description": "抄送给这些用户名"})
+    roles = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list,
+                        validate=validate.Length(max=20),
+                        metadata={"description": "抄送给“角色@单位”的在岗人员：@applying 申报单位，@office 新闻办，"
+                                                 "或单位代码；不写单位时按角色所在的单位"})
+    note = fields.String(load_default="", validate=validate.Length(max=500), metadata={"description": "说明（可选）"})
+
+
+class CarbonCopyOut(Schema):
+    id = fields.Integer()
+    instance_id = fields.Integer()
+    instance_title = fields.String()
+    recipient = fields.String()
+    recipient_name = fields.String()
+    sender = fields.String()
+    task_id = fields.String(allow_none=True)
+    task_name = fields.String(allow_none=True)
+    source = fields.String(metadata={"description": "model：环节按流程设定抄送；manual：办理人手动抄送"})
+    via_role = fields.String(allow_none=True, metadata={"description": "按此“角色@单位”选中"})
+    note = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    read_at = fields.DateTime(allow_none=True, metadata={"description": "已阅时间；未阅为 null"})
+
+
+class CarbonCopyQuery(StrictSchema):
+    state = fields.String(validate=validate.OneOf(("unread", "read")), metadata={"description": "未阅 / 已阅"})
+
+
+class CarbonCopyPage(Schema):
+    unread = fields.Integer()
+    items = fields.List(fields.Nested(CarbonCopyOut))
+
+
+class StepAheadOut(Schema):
+    bpmn_id = fields.String()
+    name = fields.String()
+    roles = fields.List(fields.String())
+    unit = fields.String()
+    unit_name = fields.String()
+    holders = fields.List(fields.String(), metadata={"description": "将办理此环节的在岗人员（用户名）"})
+    designated = fields.Boolean(metadata={"description": "办理人是指定的（而非角色内认领）"})
+    assumed = fields.Boolean(metadata={"description": "仅当此前尚未作出的审批均为同意时才会到达"})
+
+
+class ChainPreviewOut(Schema):
+    steps = fields.List(fields.Nested(StepAheadOut))
+    stopped = fields.String(metadata={"description": "end | max_steps | stalled | error | closed"})
+    outcome = fields.String(allow_none=True)
+    assumed = fields.Boolean()
+    error = fields.String(allow_none=True)
