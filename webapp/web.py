@@ -24,6 +24,7 @@ LANGUAGES = {"zh": "中文", "en": "English"}
 NAVIGATION = (
     ("tasks.inbox", lazy_gettext("待办")),
     ("tasks.done", lazy_gettext("已办")),
+    ("tasks.cc", lazy_gettext("抄送我")),
     ("applications.mine", lazy_gettext("我的申请")),
     ("applications.new", lazy_gettext("发起申请")),
     ("supervise.index", lazy_gettext("督办")),

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 import forms
 from engine.models import Attachment, AuditEntry, HumanTask, Instance, User
-from engine.org.access import ROLE_LABELS, can_act, is_overseer
+from engine.org.access import ROLE_LABELS, can_act, is_overseer, takes_part
 from engine.review.attachments import KINDS
 from webapp.i18n import translate
 
@@ -46,6 +46,8 @@ ACTION_LABELS = {
     "timer": lazy_gettext("定时器"),
     "end": lazy_gettext("结束"),
     "incident": lazy_gettext("异常"),
+    "cc": lazy_gettext("抄送"),
+    "cc_read": lazy_gettext("已阅抄送"),
 }
 SYSTEM = "system"
 
@@ -79,6 +81,8 @@ class Event:
     comment: str | None
     on_behalf_of: str | None = None
     transferred_to: str | None = None
+    #: Structured facts in words (抄送: to whom), beside the actor's own ``comment``.
+    detail: str | None = None
 
 
 @dataclass
@@ -154,8 +158,23 @@ def timeline(session: Session, instance: Instance) -> list[Event]:
                                    .order_by(AuditEntry.at, AuditEntry.id)))
     forms_of = dict(session.execute(select(HumanTask.id, HumanTask.form_key)
                                     .where(HumanTask.instance_id == instance.id)).tuples().all())
-    names = display_names(session, [e.actor for e in entries] + [e.on_behalf_of for e in entries])
+    copied = [name for e in entries if e.action == "cc" for name in (e.data_changed or {}).get("recipients", [])]
+    names = display_names(session, [e.actor for e in entries] + [e.on_behalf_of for e in entries] + copied)
     return [_event(e, forms_of.get(e.task_id or ""), names) for e in entries]
+
+
+def copy_detail(entry: AuditEntry, names: dict[str, str]) -> str | None:
+    """Say whom a 抄送 reached (and by the model's setting or by hand), and which names found nobody."""
+    if entry.action != "cc":
+        return None
+    facts = entry.data_changed or {}
+    people = gettext("、").join(names.get(n, n) for n in facts.get("recipients", []))
+    text = gettext("抄送给 %(names)s", names=people) if people else gettext("无人可抄送")
+    if facts.get("source") == "model":
+        text = gettext("%(text)s（按流程设定）", text=text)
+    if facts.get("unresolved"):
+        text += gettext("；未找到人员：%(names)s", names=gettext("、").join(facts["unresolved"]))
+    return text
 
 
 def _event(entry: AuditEntry, form_key: str | None, names: dict[str, str]) -> Event:
@@ -173,7 +192,7 @@ def _event(entry: AuditEntry, form_key: str | None, names: dict[str, str]) -> Ev
         at=entry.at, actor=names.get(entry.actor, entry.actor), action=label, tone=tone,
         step=gettext(entry.task_name) if entry.task_name else None, comment=entry.comment,
         on_behalf_of=other if entry.action in ("complete", "return") else None,
-        transferred_to=other if entry.action == "transfer" else None,
+        transferred_to=other if entry.action == "transfer" else None, detail=copy_detail(entry, names),
     )
 
 
@@ -193,7 +212,7 @@ def documents(files: list[Attachment]) -> list[Document]:
 
 def may_upload(user: User, instance: Instance) -> bool:
     """Offer the upload form to participants of an application that has not ended."""
-    if instance.status in ("completed", "terminated"):
+    if instance.status in ("completed", "terminated") or not takes_part(user, instance):
         return False
     return not is_overseer(user) or any(g.unit_id == instance.unit_id for g in user.grants)
 

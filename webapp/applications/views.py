@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import HumanTask, Instance, Unit, User
 from engine.org.access import require_visible, visible_instances
-from engine.review import attachments, reviewing
+from engine.review import attachments, carbon_copy, reviewing
 from engine.review.applications import start_application
 from engine.workflow.deploy import latest_versions
 from webapp.applications import bp, present
@@ -93,6 +93,7 @@ def mine() -> str:
 @login_required
 def show(instance_id: int) -> tuple[str, int]:
     """The application page: where it stands, its timeline, attachments and discussion."""
+    carbon_copy.mark_read(db.session, current_user(), instance_id)  # opening a copied application is 已阅
     return _page(instance_id)
 
 
