@@ -15,6 +15,7 @@ import {
   CheckboxEntry, NumberFieldEntry, SelectEntry, isCheckboxEntryEdited, isNumberFieldEntryEdited, isSelectEntryEdited,
 } from '@bpmn-io/properties-panel';
 import { h } from '@bpmn-io/properties-panel/preact';
+import { TextFieldEntry, isTextFieldEntryEdited } from '@bpmn-io/properties-panel';  // 抄送 entries
 
 const PRIORITY = 500;
 
@@ -225,10 +226,66 @@ function flushableDebounce() {
   return debounce;
 }
 
+// --- 抄送 on completion (ccRoles, ccUsers) ------------------------------------------------------------
+// A separate provider appends two entries to a user task's PressFlow group: the role@unit recipients (ccRoles:
+// @applying = the applying unit, @office = the Information Office, or a unit code; a bare role = where that role's
+// tasks are held) and the usernames (ccUsers) copied for information when the step completes. Texts come from the
+// page as `config.pressflow.cc`; the server checks the same rules (engine/modeling/model_rules.py).
+
+const CC_PRIORITY = PRIORITY - 1;  // after the PressFlow group exists
+const CC_ROLE_SPEC = /^([a-z_]{1,40})(@[A-Za-z0-9_.-]{1,40})?$/;
+const CC_USERNAME = /^[A-Za-z0-9_.-]{2,60}$/;
+
+function ccWords(value) {
+  return (value || '').split(/\s+/).filter(Boolean);
+}
+
+function ccProblem(name, value, { roles, cc }) {
+  const known = roles.map((r) => r.value);
+  const bad = ccWords(value).find((word) => (name === 'ccRoles'
+    ? !CC_ROLE_SPEC.test(word) || !known.includes(word.split('@')[0]) : !CC_USERNAME.test(word)));
+  return bad ? (name === 'ccRoles' ? cc.rolesInvalid : cc.usersInvalid).replace('%s', bad) : null;
+}
+
+function CcEntry({ element, id, name }) {
+  const set = useSetter(element);
+  const debounce = useService('debounceInput');
+  const config = usePanelConfig();
+  const texts = config.cc[name];
+  return h(TextFieldEntry, {
+    element, id, label: texts.label, description: texts.help, debounce,
+    getValue: () => readProperties(element.businessObject)[name] || '',
+    setValue: (value) => {
+      if (!ccProblem(name, value, config)) set({ [name]: ccWords(value).join(' ') });
+    },
+    validate: (value) => ccProblem(name, value, config),
+  });
+}
+
+function PressflowCcProvider(propertiesPanel, panelConfig) {
+  this._config = panelConfig;
+  propertiesPanel.registerProvider(CC_PRIORITY, this);
+}
+PressflowCcProvider.$inject = ['propertiesPanel', 'config.pressflow'];
+
+PressflowCcProvider.prototype.getGroups = function (element) {
+  return (groups) => {
+    const group = groups.find((g) => g.id === 'pressflow');
+    if (group && this._config.cc && is(element, 'bpmn:UserTask')) {
+      group.entries.push(...['ccRoles', 'ccUsers'].map((name) => ({
+        id: `pressflow-${name}`, element, name, component: CcEntry, isEdited: isTextFieldEntryEdited,
+      })));
+    }
+    return groups;
+  };
+};
+// --- end of 抄送 ----------------------------------------------------------------------------------------
+
 const PressflowModule = {
-  __init__: ['pressflowSetProperties', 'pressflowPropertiesProvider'],
+  __init__: ['pressflowSetProperties', 'pressflowPropertiesProvider', 'pressflowCcProvider'],
   pressflowSetProperties: ['type', registerCommand],
   pressflowPropertiesProvider: ['type', PressflowPropertiesProvider],
+  pressflowCcProvider: ['type', PressflowCcProvider],
   debounceInput: ['factory', flushableDebounce],
 };
 

@@ -19,6 +19,7 @@ from engine.workflow.deploy import latest_version
 from webapp.extensions import db
 from webapp.i18n import translate
 from webapp.modeler import bp, services
+from webapp.modeler.cc_panel import cc_panel_config
 from webapp.web import current_user, login_required
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -168,6 +169,7 @@ def _panel_config() -> dict[str, Any]:
     return {
         "forms": [{"value": key, "label": f"{translate(forms.form_title(key))}（{key}）"} for key in forms.FORM_KEYS],
         "roles": [{"value": role, "label": translate(ROLE_LABELS.get(role, role))} for role in ROLES],
+        "cc": cc_panel_config(),
         "text": {"group": _("PressFlow 属性"), "form": _("表单"), "due": _("办理期限（工作日）"),
                  "dueInvalid": _("请输入不小于 0 的整数。"), "laneRole": _("泳道对应的角色"),
                  "laneRoleHelp": _("未设置时按泳道 ID（Lane_角色）对应角色。"), "unset": _("（未设置）"),
