@@ -9,6 +9,7 @@ from typing import Any
 
 from tests.conftest import DEMO_PASSWORD
 from tests.e2e.conftest import sign_in
+from tests.e2e.test_modeler_browser import GROUP, _select_in_diagram
 from tests.integration.chain import application
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -78,7 +79,6 @@ def test_the_office_copies_the_monitor_who_reads_it_under_cc_and_the_office_then
     office.screenshot(path=str(artifacts / "cc-receipts.png"), full_page=True)
 
 
-GROUP = "[data-group-id='group-pressflow']"
 CC_ROLES = f"{GROUP} input[id$='pressflow-ccRoles']"
 
 
@@ -86,10 +86,7 @@ def test_the_owner_sets_a_steps_cc_roles_in_the_pressflow_panel_and_a_bad_one_is
     owner = sign_in(browser, live_server, "owner")
     owner.goto("/models/press_conference/edit")
     owner.wait_for_selector("#modeler[data-ready='1']")
-    owner.click("#modeler-canvas", position={"x": 600, "y": 40})
-    owner.keyboard.press("Control+f")
-    owner.keyboard.type("leader_review")
-    owner.keyboard.press("Enter")
+    _select_in_diagram(owner, "leader_review")
     owner.wait_for_selector(CC_ROLES)
     assert "办理后抄送角色" in owner.inner_text(GROUP)
     owner.fill(CC_ROLES, "chief@office")

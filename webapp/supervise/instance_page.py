@@ -48,6 +48,8 @@ ACTION_LABELS = {
     "reassign": lazy_gettext("改派"),
     "retry": lazy_gettext("修复数据并重试"),
     "move_back": lazy_gettext("督办回退"),
+    "cc": lazy_gettext("抄送"),
+    "cc_read": lazy_gettext("已阅抄送"),
 }
 SYSTEM = "system"
 
