@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integration.chain import apply, start
+from tests.integration.chain import application, apply, start
 
 DISTRICT_CHAIN = [
     ("leader_review", ["yz_leader"]), ("secrecy_review", ["yz_secrecy"]), ("office_topic_review", ["office_reviewer"]),
@@ -49,3 +49,12 @@ def test_the_preview_of_another_districts_application_is_not_found(login):
     instance_id = start(login)
     task = login("yz_clerk").task_at(instance_id, "topic_application")
     assert login("jb_clerk").get(f"/tasks/{task['id']}/preview").status_code == 404
+
+
+def test_a_completed_step_has_nothing_ahead_to_preview(login):
+    instance_id = start(login)
+    clerk = login("yz_clerk")
+    task_id = clerk.task_at(instance_id, "topic_application")["id"]
+    clerk.complete(instance_id, "topic_application", application())
+    preview = clerk.get(f"/tasks/{task_id}/preview").get_json()
+    assert (preview["stopped"], preview["steps"]) == ("closed", [])
