@@ -27,8 +27,19 @@ def translate(text: Any) -> Any:
 
 
 def register_i18n(app: Flask) -> None:
-    """Make ``|t`` available in templates."""
+    """Make ``|t``, ``audit_text(entry, names)`` and ``notice_text(notification)`` available in templates."""
+    from webapp.audit_texts import audit_text
+
     app.add_template_filter(translate, "t")
+    app.add_template_global(audit_text, "audit_text")
+    app.add_template_global(notice_text, "notice_text")
+
+
+def notice_text(row: Any) -> str:
+    """A notification in the reader's language, with its application's current title."""
+    from engine.review.notify import text_of
+
+    return text_of(row, gettext)
 
 
 def model_texts() -> list[str]:
@@ -36,6 +47,8 @@ def model_texts() -> list[str]:
     import forms
     from engine.org.access import ROLE_LABELS
     from engine.review.attachments import KINDS as ATTACHMENT_KINDS
+    from engine.review.notice_texts import TEXTS as NOTICE_TEXTS
+    from engine.review.notice_texts import WORDS as NOTICE_WORDS
     from engine.review.notify import KINDS as NOTIFICATION_KINDS
 
     texts: list[str] = []
@@ -45,6 +58,8 @@ def model_texts() -> list[str]:
     texts.extend(ROLE_LABELS.values())
     texts.extend(ATTACHMENT_KINDS.values())
     texts.extend(NOTIFICATION_KINDS.values())
+    texts.extend(NOTICE_TEXTS.values())
+    texts.extend(NOTICE_WORDS)
     for path in sorted((ROOT / "processes").glob("*.bpmn")):
         root = parse_model_xml(path.read_text(encoding="utf-8")).getroot()
         texts.extend(el.get("name", "") for tag in NAMED for el in root.iter(f"{{{BPMN_NS}}}{tag}"))
