@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 
 from engine.modeling.xmlsafe import parse_model_xml
 
 ROOT = Path(__file__).resolve().parent.parent
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-NAMED = ("userTask", "process", "endEvent", "startEvent", "intermediateCatchEvent", "exclusiveGateway")
+NAMED = ("userTask", "process", "endEvent", "startEvent", "intermediateCatchEvent", "exclusiveGateway", "lane",
+         "businessRuleTask", "scriptTask", "serviceTask", "sequenceFlow", "parallelGateway", "boundaryEvent")
 
 
 def translate(text: Any) -> Any:
@@ -40,6 +41,20 @@ def notice_text(row: Any) -> str:
     from engine.review.notify import text_of
 
     return text_of(row, gettext)
+
+
+def translated_bpmn(xml: str) -> str:
+    """The diagram with its element names in the reader's language (unchanged on Chinese pages)."""
+    if str(get_locale() or "zh").startswith("zh"):
+        return xml
+    from lxml import etree
+
+    root = parse_model_xml(xml).getroot()
+    for tag in NAMED:
+        for element in root.iter(f"{{{BPMN_NS}}}{tag}"):
+            if element.get("name"):
+                element.set("name", gettext(element.get("name")))
+    return etree.tostring(root, encoding="unicode")
 
 
 def model_texts() -> list[str]:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.models import EmailDigest, Notification, User
-from engine.review.notify import KINDS, SmtpSettings, text_of
+from engine.review.notify import KINDS, SmtpSettings, smtp_client, text_of
 from engine.workdays.calendar import SHANGHAI
 
 
@@ -77,11 +77,7 @@ def _claim(session: Session, smtp: SmtpSettings, user_id: int, day: dt.date, now
 
 def _send(session: Session, smtp: SmtpSettings, digest_id: int, notice_ids: list[int], message: EmailMessage) -> int:
     try:
-        with smtplib.SMTP(smtp.host, smtp.port, timeout=10) as client:
-            if smtp.starttls:
-                client.starttls()
-            if smtp.username:
-                client.login(smtp.username, smtp.password)
+        with smtp_client(smtp) as client:
             client.send_message(message)
         ok = True
     except (OSError, smtplib.SMTPException):

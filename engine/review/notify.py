@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import smtplib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
@@ -183,11 +185,7 @@ def send_pending_emails(session: Session, smtp: SmtpSettings, limit: int = 100) 
         return 0
     sent: list[int] = []
     try:
-        with smtplib.SMTP(smtp.host, smtp.port, timeout=10) as client:
-            if smtp.starttls:
-                client.starttls()
-            if smtp.username:
-                client.login(smtp.username, smtp.password)
+        with smtp_client(smtp) as client:
             for notification_id, message in messages.items():
                 client.send_message(message)
                 sent.append(notification_id)
@@ -195,6 +193,17 @@ def send_pending_emails(session: Session, smtp: SmtpSettings, limit: int = 100) 
         pass  # what was not sent is marked failed below
     _settle(session, sent, sorted(messages.keys() - set(sent)))
     return len(sent)
+
+
+@contextmanager
+def smtp_client(smtp: SmtpSettings) -> Iterator[smtplib.SMTP]:
+    """A connection to the mail server, signed in when configured; raises OSError or SMTPException."""
+    with smtplib.SMTP(smtp.host, smtp.port, timeout=10) as client:
+        if smtp.starttls:
+            client.starttls()
+        if smtp.username:
+            client.login(smtp.username, smtp.password)
+        yield client
 
 
 def _claim(session: Session, smtp: SmtpSettings, limit: int) -> dict[int, EmailMessage]:

@@ -199,3 +199,20 @@ def test_opening_the_task_marks_its_notice_read(web, login):
 
     page = leader.get("/notifications").text
     assert _badge(page) == 0 and "未读 0 条" in _text(page)
+
+
+def test_the_diagram_names_its_steps_in_english_on_english_pages(web, login):
+    instance_id = chain.apply(login)
+    leader = web("yz_leader")
+    assert 'name="主要负责人审核"' in leader.get(f"/diagram/{instance_id}.bpmn?lang=zh").text
+    _english(leader, f"/applications/{instance_id}")
+
+    page = leader.get(f"/applications/{instance_id}").text
+    xml = leader.get(f"/diagram/{instance_id}.bpmn?lang=en").text
+    payload = web("supervisor")
+    _english(payload, f"/supervise/instances/{instance_id}")
+    supervised = payload.get(f"/supervise/instances/{instance_id}/diagram.json").get_json()["bpmn_xml"]
+
+    assert f"/diagram/{instance_id}.bpmn?lang=en" in page
+    assert 'name="Principal leader review"' in xml and 'name="主要负责人审核"' not in xml
+    assert 'name="Principal leader review"' in supervised and 'name="District"' in supervised
