@@ -180,3 +180,5 @@ audit_detail("retry")(_supervision("修复数据并重试", lambda e, n: gettext
     "修复数据并重试「%(step)s」", step=translate(e.task_name or ""))))
 audit_detail("move_back")(_supervision("回退至", lambda e, n: gettext(
     "回退至「%(step)s」", step=translate(e.task_name or ""))))
+audit_detail("transfer")(_supervision("转办给 ", lambda e, n: gettext(
+    "转办给 %(name)s", name=n.get(e.on_behalf_of or "", e.on_behalf_of or ""))))
