@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from engine.models import EmailDigest, WebhookDelivery
 from engine.workdays.calendar import SHANGHAI
@@ -84,6 +84,27 @@ def test_the_next_days_digest_holds_only_the_notices_still_unread(app, web, logi
 
     with app.app_context():
         assert len(db.session.scalars(select(EmailDigest)).all()) == 2
+
+
+def test_a_second_worker_sends_no_second_digest_while_or_after_the_first_sends_it(
+        app, web, login, smtp_sink: Sink, frozen_clock, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite lets one writer at a time in: two workers can never overlap there")
+    web("yz_leader").post_form("/notifications/digest", {"email_digest": "on"}, page="/notifications")
+    chain.apply(login)
+    frozen_clock.set(_at(2, 17, 30))
+    other_worker = create_engine(database_url)
+    with other_worker.connect() as connection:
+        transaction = connection.begin()  # the other worker is claiming the leader's notices right now
+        connection.execute(text("SELECT id FROM notifications WHERE email_status = 'digest' FOR UPDATE"))
+
+        assert "发送邮件 0 封" in chain.run_timers(app, "2026-03-02T17:30")
+
+        transaction.rollback()
+    other_worker.dispose()
+    assert "发送邮件 1 封" in chain.run_timers(app, "2026-03-02T17:31")
+    assert "发送邮件 0 封" in chain.run_timers(app, "2026-03-02T17:32")
+    assert len(smtp_sink.to("yz_leader@pressflow.test")) == 1
 
 
 def test_without_the_digest_each_notice_is_mailed_at_once(app, login, smtp_sink: Sink):
