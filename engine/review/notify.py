@@ -11,7 +11,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from engine import clock
 from engine.models import (
@@ -139,7 +139,9 @@ def unread_count(session: Session, user: User) -> int:
 
 def notifications_of(session: Session, user: User, limit: int = 100) -> list[Notification]:
     """Return the user's newest notifications."""
-    return list(session.scalars(select(Notification).where(Notification.user_id == user.id)
+    # The titles shown are the applications' current ones: load just those, not each instance's workflow state.
+    titles = selectinload(Notification.instance).load_only(Instance.id, Instance.title)
+    return list(session.scalars(select(Notification).where(Notification.user_id == user.id).options(titles)
                                 .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
 
 
