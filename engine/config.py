@@ -58,6 +58,8 @@ class Settings:
     smtp_starttls: int = 0
     #: The address people reach the web front end at, for links in e-mails.
     base_url: str = "http://127.0.0.1:8000"
+    #: Beijing hour from which the daily digest e-mail (每日汇总) goes out to the users who chose it.
+    digest_hour: int = 17
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

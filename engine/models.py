@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
 
@@ -75,6 +76,8 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(200))
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None]
+    #: 每日汇总: e-mail one digest of the day's unread notices instead of one e-mail per notice.
+    email_digest: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
@@ -282,13 +285,67 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(30))
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
     task_id: Mapped[str | None] = mapped_column(String(36))
+    #: What a person wrote (a reason, a comment), or for rows older than ``event`` the whole composed sentence.
     message: Mapped[str] = mapped_column(Text)
+    #: Which sentence to show (engine.review.notice_texts), rendered in the reader's language when shown.
+    event: Mapped[str | None] = mapped_column(String(40))
+    #: The facts the sentence names (step, actor's name, deadline …); the title is read from the instance.
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     read_at: Mapped[dt.datetime | None]
-    #: pending → sent | failed, or None when the user has no e-mail address / SMTP is off.
+    #: pending → sent | failed; digest → sent | skipped (read before the digest went out); None: no address.
     email_status: Mapped[str | None] = mapped_column(String(20), index=True)
     emailed_at: Mapped[dt.datetime | None]
     user: Mapped[User] = relationship(lazy="joined")
+    instance: Mapped[Instance | None] = relationship()
+
+
+class EmailDigest(Base):
+    """One user's daily digest e-mail (每日汇总): the row makes it once per Beijing day, however many workers run."""
+
+    __tablename__ = "email_digests"
+    __table_args__ = (UniqueConstraint("user_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    day: Mapped[dt.date] = mapped_column(Date)
+    #: sending → sent | failed
+    status: Mapped[str] = mapped_column(String(20))
+    notices: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
+
+
+class Webhook(Base):
+    """A site endpoint notifications are forwarded to (政务钉钉, 渝快政, 企业微信 …), signed with a shared secret."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+
+
+class WebhookDelivery(Base):
+    """One notification to one webhook: pending → sending → sent, or back to pending with a later attempt."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"))
+    #: pending | sending | sent | failed (given up after the last attempt)
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime]
+    claimed_at: Mapped[dt.datetime | None]
+    delivered_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    webhook: Mapped[Webhook] = relationship(lazy="joined")
+    notification: Mapped[Notification] = relationship(lazy="joined")
 
 
 

@@ -133,7 +133,9 @@ def run_timers_command(now_text: str | None) -> None:
 
 def _deliver_notifications() -> tuple[Any, int]:
     """Remind and escalate late tasks, then e-mail queued notifications when SMTP is configured."""
+    from engine.review.digest import send_digests
     from engine.review.notify import SmtpSettings, send_pending_emails
+    from engine.review.webhooks import deliver_webhooks
     from engine.worker.reminders import chase_late_tasks
     from webapp.extensions import db
 
@@ -145,6 +147,9 @@ def _deliver_notifications() -> tuple[Any, int]:
     sent = 0
     while batch := send_pending_emails(db.session, smtp):
         sent += batch
+    sent += send_digests(db.session, smtp, settings.digest_hour)
+    while deliver_webhooks(db.session, settings.base_url):
+        pass  # a failed delivery waits for its next attempt, so this ends
     return chased, sent
 
 
@@ -309,3 +314,57 @@ def user_grant_command(username: str, role: str, unit: str) -> None:
         _fail(exc)
     db.session.commit()
     click.echo(f"已授予 {username} 在 {unit} 的角色 {role}")
+
+
+@main.group("webhook")
+def webhook_group() -> None:
+    """Endpoints that receive every notification as signed JSON (政务钉钉, 渝快政, 企业微信 …)."""
+
+
+@webhook_group.command("add")
+@click.argument("name")
+@click.argument("url")
+@click.option("--secret", prompt=True, hide_input=True, help="签名密钥（16–200 个字符，与接收方共享）")
+@with_appcontext
+def webhook_add_command(name: str, url: str, secret: str) -> None:
+    """Forward every notification from now on to URL, signed with the secret."""
+    from engine.review.webhooks import add_webhook
+    from webapp.extensions import db
+
+    try:
+        add_webhook(db.session, name, url, secret)
+    except PressflowError as exc:
+        _fail(exc)
+    click.echo(f"已添加 Webhook {name}：{url}")
+
+
+@webhook_group.command("list")
+@with_appcontext
+def webhook_list_command() -> None:
+    """List the endpoints with their queued, sent and failed deliveries."""
+    from sqlalchemy import func, select
+
+    from engine.models import WebhookDelivery
+    from engine.review.webhooks import list_webhooks
+    from webapp.extensions import db
+
+    for hook in list_webhooks(db.session):
+        counts = dict(db.session.execute(select(WebhookDelivery.status, func.count()).where(
+            WebhookDelivery.webhook_id == hook.id).group_by(WebhookDelivery.status)).tuples().all())
+        click.echo(f"{hook.name}\t{hook.url}\t待发送 {counts.get('pending', 0) + counts.get('sending', 0)}"
+                   f"\t已送达 {counts.get('sent', 0)}\t失败 {counts.get('failed', 0)}")
+
+
+@webhook_group.command("remove")
+@click.argument("name")
+@with_appcontext
+def webhook_remove_command(name: str) -> None:
+    """Stop forwarding to the endpoint NAME."""
+    from engine.review.webhooks import remove_webhook
+    from webapp.extensions import db
+
+    try:
+        remove_webhook(db.session, name)
+    except PressflowError as exc:
+        _fail(exc)
+    click.echo(f"已删除 Webhook {name}")

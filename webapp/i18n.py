@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 
 from engine.modeling.xmlsafe import parse_model_xml
 
 ROOT = Path(__file__).resolve().parent.parent
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-NAMED = ("userTask", "process", "endEvent", "startEvent", "intermediateCatchEvent", "exclusiveGateway")
+NAMED = ("userTask", "process", "endEvent", "startEvent", "intermediateCatchEvent", "exclusiveGateway", "lane",
+         "businessRuleTask", "scriptTask", "serviceTask", "sequenceFlow", "parallelGateway", "boundaryEvent")
 
 
 def translate(text: Any) -> Any:
@@ -27,8 +28,33 @@ def translate(text: Any) -> Any:
 
 
 def register_i18n(app: Flask) -> None:
-    """Make ``|t`` available in templates."""
+    """Make ``|t``, ``audit_text(entry, names)`` and ``notice_text(notification)`` available in templates."""
+    from webapp.audit_texts import audit_text
+
     app.add_template_filter(translate, "t")
+    app.add_template_global(audit_text, "audit_text")
+    app.add_template_global(notice_text, "notice_text")
+
+
+def notice_text(row: Any) -> str:
+    """A notification in the reader's language, with its application's current title."""
+    from engine.review.notify import text_of
+
+    return text_of(row, gettext)
+
+
+def translated_bpmn(xml: str) -> str:
+    """The diagram with its element names in the reader's language (unchanged on Chinese pages)."""
+    if str(get_locale() or "zh").startswith("zh"):
+        return xml
+    from lxml import etree
+
+    root = parse_model_xml(xml).getroot()
+    for tag in NAMED:
+        for element in root.iter(f"{{{BPMN_NS}}}{tag}"):
+            if element.get("name"):
+                element.set("name", gettext(element.get("name")))
+    return etree.tostring(root, encoding="unicode")
 
 
 def model_texts() -> list[str]:
@@ -36,6 +62,8 @@ def model_texts() -> list[str]:
     import forms
     from engine.org.access import ROLE_LABELS
     from engine.review.attachments import KINDS as ATTACHMENT_KINDS
+    from engine.review.notice_texts import TEXTS as NOTICE_TEXTS
+    from engine.review.notice_texts import WORDS as NOTICE_WORDS
     from engine.review.notify import KINDS as NOTIFICATION_KINDS
 
     texts: list[str] = []
@@ -45,6 +73,8 @@ def model_texts() -> list[str]:
     texts.extend(ROLE_LABELS.values())
     texts.extend(ATTACHMENT_KINDS.values())
     texts.extend(NOTIFICATION_KINDS.values())
+    texts.extend(NOTICE_TEXTS.values())
+    texts.extend(NOTICE_WORDS)
     for path in sorted((ROOT / "processes").glob("*.bpmn")):
         root = parse_model_xml(path.read_text(encoding="utf-8")).getroot()
         texts.extend(el.get("name", "") for tag in NAMED for el in root.iter(f"{{{BPMN_NS}}}{tag}"))

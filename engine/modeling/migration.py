@@ -203,7 +203,7 @@ def _migrate_one(
         save_workflow(session, runtime, instance, workflow, calendar)
         _refresh_open_rows(session, instance, before, runtime.ready_human_tasks(workflow), calendar)
         comment = f"从第 {preview.from_version} 版迁移到第 {preview.to_version} 版" + (f"：{note}" if note else "")
-        audit(session, instance, actor.username, "migrate", comment=comment, data_changed={
+        audit(session, instance, actor.username, "migrate", comment=note or None, data_changed={
             "from_version": preview.from_version, "to_version": preview.to_version,
             "steps": [step.bpmn_id for step in preview.steps_after],
         })

@@ -26,7 +26,7 @@ from engine.workdays.store import load_calendar
 from engine.workflow.deploy import latest_version, model_of
 from engine.workflow.runtime import ProcessRuntime
 from engine.workflow.scripting import shanghai_today
-from engine.workflow.uow import audit, record_incident, require_instance, save_workflow, unit_of_work
+from engine.workflow.uow import audit, record_end, record_incident, require_instance, save_workflow, unit_of_work
 
 
 def start_application(
@@ -48,8 +48,9 @@ def start_application(
         )
         session.add(instance)
         session.flush()
-        save_workflow(session, runtime, instance, workflow, calendar)
-        audit(session, instance, actor.username, "start", comment=f"发起《{version.name}》（第 {version.version} 版）")
+        save_workflow(session, runtime, instance, workflow, calendar, actor=actor.username)
+        audit(session, instance, actor.username, "start",
+              data_changed={"process": version.name, "version": version.version})
     return instance
 
 
@@ -118,8 +119,8 @@ def complete_task(
         copy_on_completion(session, instance, task, spiff_task.task_spec.extensions.get("properties", {}), actor,
                            values)
         _run(session, runtime, instance, workflow, spiff_task, actor)
-        save_workflow(session, runtime, instance, workflow, calendar)
-        _audit_end(session, instance)
+        save_workflow(session, runtime, instance, workflow, calendar, actor=actor.username)
+        record_end(session, instance, actor.username)
     return instance
 
 
@@ -174,11 +175,6 @@ def _run(session: Session, runtime: ProcessRuntime, instance: Instance, workflow
         runtime.advance(workflow)
     except (WorkflowTaskException, WorkflowException) as exc:
         record_incident(session, instance, exc, actor.username)
-
-
-def _audit_end(session: Session, instance: Instance) -> None:
-    if instance.status == "completed":
-        audit(session, instance, "system", "end", comment=f"流程结束：{instance.outcome}")
 
 
 def _open_task(session: Session, actor: User, task_id: str) -> tuple[HumanTask, Instance]:

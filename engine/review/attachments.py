@@ -96,9 +96,8 @@ def add_attachment(session: Session, actor: User, instance_id: int, upload: Uplo
             uploaded_by=actor.username, uploaded_at=clock.now(), document=document, version=(previous or 0) + 1,
         )
         session.add(attachment)
-        label = f"上传{KINDS[upload.kind]}：{attachment.filename}"
-        audit(session, instance, actor.username, "attach",
-              comment=label + (f"（第 {attachment.version} 版，保留此前版本）" if previous else ""))
+        audit(session, instance, actor.username, "attach", data_changed={
+            "kind": upload.kind, "filename": attachment.filename, "version": attachment.version})
     return attachment
 
 

@@ -15,7 +15,7 @@ from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import AuditEntry, Comment, HumanTask, Instance, RoleGrant, User
 from engine.org.access import acting_for, can_act, is_overseer, require_can_act, require_visible
 from engine.review.delegation import load_delegations
-from engine.review.notify import notify, task_audience
+from engine.review.notify import mark_task_notices_read, notify, task_audience
 from engine.workdays.store import load_calendar
 from engine.workflow.deploy import model_of
 from engine.workflow.runtime import ProcessRuntime
@@ -42,6 +42,7 @@ def mark_opened(session: Session, actor: User, task_id: str) -> HumanTask:
         task = _visible_task(session, actor, task_id)
         if task.is_open and task.opened_at is None and can_act(actor, task):
             task.opened_at, task.opened_by = clock.now(), actor.username
+        mark_task_notices_read(session, actor, task.id)
     return task
 
 
@@ -82,7 +83,7 @@ def return_to(session: Session, runtime: ProcessRuntime, actor: User, task_id: s
         assert target_row is not None  # noqa: S101 - listed by returnable_steps a moment ago
         _reset(session, runtime, instance, task, target_row, actor, comment.strip(), "returned")
         audit(session, instance, actor.username, "return", task_id=task.id, task_name=task.name,
-              bpmn_id=task.bpmn_id, comment=f"退回至「{target.name}」：{comment.strip()}",
+              bpmn_id=task.bpmn_id, comment=comment.strip(), data_changed={"target": target.name},
               on_behalf_of=acting_for(actor, task))
     return instance
 
@@ -95,7 +96,7 @@ def withdraw(session: Session, runtime: ProcessRuntime, actor: User, instance_id
         mine, open_rows = _withdrawal(session, actor, instance)
         _reset(session, runtime, instance, open_rows[0], mine, actor, comment.strip() or "申请人撤回", "withdrawn")
         audit(session, instance, actor.username, "withdraw", task_id=mine.id, task_name=mine.name,
-              bpmn_id=mine.bpmn_id, comment=comment.strip() or "撤回")
+              bpmn_id=mine.bpmn_id, comment=comment.strip() or None)
     return instance
 
 
@@ -145,10 +146,9 @@ def transfer(session: Session, actor: User, task_id: str, to_username: str, reas
             raise InvalidInput("不能转办给该用户", fields={"to": ["只能转办给本单位具有相同角色的其他人员"]})
         task.assignee, task.opened_at, task.opened_by = target.username, None, None
         audit(session, instance, actor.username, "transfer", task_id=task.id, task_name=task.name,
-              bpmn_id=task.bpmn_id, comment=f"转办给 {target.display_name}：{reason.strip()}",
-              on_behalf_of=target.username)
-        notify(session, [target], "transferred", f"{actor.display_name} 将《{instance.title}》{task.name} 转办给您："
-               f"{reason.strip()}", instance, task)
+              bpmn_id=task.bpmn_id, comment=reason.strip(), on_behalf_of=target.username)
+        notify(session, [target], "transferred", reason.strip(), instance, task, event="transferred",
+               params={"step": task.name, "actor": actor.display_name}, actor=actor)
     return task
 
 
@@ -175,11 +175,11 @@ def urge(session: Session, actor: User, instance_id: int, comment: str = "") -> 
         rows = _open_rows(session, instance)
         if not rows:
             raise Conflict("申请当前没有待办环节")
-        note = comment.strip() or "请尽快办理"
+        note = comment.strip() or None
         for row in rows:
-            notify(session, task_audience(session, row), "urge",
-                   f"{actor.display_name} 催办《{instance.title}》{row.name}：{note}", instance, row)
-        audit(session, instance, actor.username, "urge", comment=f"催办：{note}")
+            notify(session, task_audience(session, row), "urge", note or "", instance, row, event="urge",
+                   params={"step": row.name, "actor": actor.display_name}, actor=actor)
+        audit(session, instance, actor.username, "urge", comment=note)
     return len(rows)
 
 
@@ -197,8 +197,8 @@ def add_comment(session: Session, actor: User, instance_id: int, body: str) -> C
             select(Comment.author).where(Comment.instance_id == instance.id))}
         names.discard(actor.username)
         others = list(session.scalars(select(User).where(User.username.in_(names)))) if names else []
-        notify(session, others, "comment", f"{actor.display_name} 评论《{instance.title}》：{body.strip()[:80]}",
-               instance)
+        notify(session, others, "comment", body.strip()[:80], instance, event="comment",
+               params={"actor": actor.display_name}, actor=actor)
     return comment
 
 
@@ -224,7 +224,8 @@ def _reset(session: Session, runtime: ProcessRuntime, instance: Instance, curren
         if row.id == current.id:
             row.completed_by, row.decision = actor.username, "return" if reason == "returned" else None
     save_workflow(session, runtime, instance, workflow, calendar,
-                  send_back=SendBack(target.spiff_task_id, actor.username, comment, target.completed_by))
+                  send_back=SendBack(target.spiff_task_id, actor.username, comment, target.completed_by),
+                  actor=actor.username)
 
 
 def _claimed(session: Session, row: HumanTask) -> bool:

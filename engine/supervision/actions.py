@@ -33,7 +33,7 @@ from engine.workdays.store import load_calendar
 from engine.workflow.deploy import model_of
 from engine.workflow.runtime import ProcessRuntime
 from engine.workflow.scripting import script_functions
-from engine.workflow.uow import audit, record_incident, require_instance, save_workflow, unit_of_work
+from engine.workflow.uow import audit, record_end, record_incident, require_instance, save_workflow, unit_of_work
 
 SUSPENDABLE = ("running", "waiting")
 TERMINABLE = ("running", "waiting", "suspended", "error")
@@ -63,7 +63,7 @@ def suspend(session: Session, actor: User, instance_id: int, reason: str) -> Ins
         instance = _locked(session, instance_id, SUSPENDABLE, "只有办理中或等待中的申请可以挂起")
         previous, timer = instance.status, instance.next_timer_at
         instance.status, instance.next_timer_at, instance.updated_at = "suspended", None, clock.now()
-        audit(session, instance, actor.username, "suspend", comment=f"挂起：{note}",
+        audit(session, instance, actor.username, "suspend", comment=note,
               data_changed={"previous_status": previous,
                             "next_timer_at": timer.isoformat() if timer is not None else None})
     return instance
@@ -83,8 +83,7 @@ def resume(session: Session, runtime: ProcessRuntime, actor: User, instance_id: 
             "running" if runtime.ready_human_tasks(workflow) or instance.next_timer_at is None else "waiting")
         instance.updated_at = clock.now()
         moved = _pause_deadlines(_open_rows(session, instance), calendar, suspension, instance.updated_at)
-        comment = f"恢复：{note}" + (f"（挂起期间不计入办理期限，{len(moved)} 个环节的期限已顺延）" if moved else "")
-        audit(session, instance, actor.username, "resume", comment=comment,
+        audit(session, instance, actor.username, "resume", comment=note,
               data_changed={"status": instance.status, "deadlines": moved})
     return instance
 
@@ -118,11 +117,11 @@ def terminate(session: Session, actor: User, instance_id: int, reason: str) -> I
             row.completed_at, row.closed_reason = now, "terminated"
         instance.status, instance.outcome, instance.ended_at = "terminated", "terminated", now
         instance.next_timer_at, instance.updated_at = None, now
-        audit(session, instance, actor.username, "terminate", comment=f"终止：{note}",
+        audit(session, instance, actor.username, "terminate", comment=note,
               data_changed={"previous_status": previous, "closed_tasks": [r.id for r in open_rows]})
         applicant = session.scalars(select(User).where(User.username == instance.started_by)).all()
-        notify(session, [*applicant, *audience], "ended",
-               f"《{instance.title or '申请'}》已被 {actor.display_name} 终止：{note}", instance)
+        notify(session, [*applicant, *audience], "ended", note, instance, event="terminated",
+               params={"actor": actor.display_name}, actor=actor)
     return instance
 
 
@@ -155,14 +154,14 @@ def reassign(session: Session, actor: User, task_id: str, to_username: str, reas
         previous = task.assignee
         task.assignee, task.opened_at, task.opened_by = target.username, None, None
         audit(session, instance, actor.username, "reassign", task_id=task.id, task_name=task.name,
-              bpmn_id=task.bpmn_id, comment=f"改派给 {target.display_name}：{note}", on_behalf_of=target.username,
+              bpmn_id=task.bpmn_id, comment=note, on_behalf_of=target.username,
               data_changed={"from": previous, "to": target.username})
-        notify(session, [target], "transferred",
-               f"{actor.display_name}（督办）将《{instance.title}》{task.name} 改派给您：{note}", instance, task)
+        params = {"step": task.name, "actor": actor.display_name, "target": target.display_name}
+        notify(session, [target], "transferred", note, instance, task, event="reassigned", params=params,
+               actor=actor)
         earlier = session.scalars(select(User).where(User.username == previous)).all() if previous else []
-        notify(session, list(earlier), "transferred",
-               f"{actor.display_name}（督办）已将《{instance.title}》{task.name} 改派给 {target.display_name}：{note}",
-               instance, task)
+        notify(session, list(earlier), "transferred", note, instance, task, event="reassigned_away", params=params,
+               actor=actor)
     return task
 
 
@@ -199,7 +198,7 @@ def retry(session: Session, runtime: ProcessRuntime, actor: User, instance_id: i
         step = failed.task_spec.bpmn_name or failed.task_spec.bpmn_id
         # The trail reads in cause order: the retry first, then the end or the new incident it led to.
         audit(session, instance, actor.username, "retry", bpmn_id=failed.task_spec.bpmn_id, task_name=step,
-              comment=f"修复数据并重试「{step}」：{note}", data_changed=fixed)
+              comment=note, data_changed=fixed)
         failed.set_data(**fixed)
         instance.incident = None
         try:
@@ -210,9 +209,8 @@ def retry(session: Session, runtime: ProcessRuntime, actor: User, instance_id: i
             runtime.advance(workflow)
         except Exception as exc:  # noqa: BLE001 - a script error is a new incident, not a failed request
             record_incident(session, instance, exc, actor.username)
-        save_workflow(session, runtime, instance, workflow, calendar)
-        if instance.status == "completed":
-            audit(session, instance, "system", "end", comment=f"流程结束：{instance.outcome}")
+        save_workflow(session, runtime, instance, workflow, calendar, actor=actor.username)
+        record_end(session, instance, actor.username)
     return instance
 
 
@@ -311,7 +309,7 @@ def move_back(session: Session, runtime: ProcessRuntime, actor: User, instance_i
         if instance.status == "error":  # the failed step is still in the way
             instance.incident = incident
         audit(session, instance, actor.username, "move_back", task_id=target.id, task_name=target.name,
-              bpmn_id=target.bpmn_id, comment=f"回退至「{target.name}」：{note}")
+              bpmn_id=target.bpmn_id, comment=note)
     return instance
 
 

@@ -51,8 +51,8 @@ def remind_overdue(session: Session, now: dt.datetime) -> int:
     tasks = list(session.scalars(_late_tasks(now).where(HumanTask.overdue_notified_at.is_(None))
                                  .with_for_update(skip_locked=True, of=HumanTask)))
     for task in tasks:
-        message = f"已逾期：《{task.instance.title or '申请'}》{task.name}，办理期限 {_day(task.due_at)}"
-        notify(session, task_audience(session, task), "overdue", message, task.instance, task)
+        notify(session, task_audience(session, task), "overdue", "", task.instance, task, event="overdue",
+               params={"step": task.name, "due": _iso(task.due_at)})
         task.overdue_notified_at = now
     session.commit()
     return len(tasks)
@@ -84,14 +84,11 @@ def escalation_audience(session: Session, task: HumanTask) -> list[User]:
 
 def _escalate(session: Session, task: HumanTask, now: dt.datetime) -> None:
     recipients = escalation_audience(session, task)
-    holders = "、".join(u.display_name for u in task_audience(session, task)) or "无人可办理（岗位空缺）"
-    title = task.instance.title or "申请"
-    message = (f"督办升级：《{title}》{task.name}超过办理期限（{_day(task.due_at)}）一个工作日仍未办结，"
-               f"当前办理人：{holders}")
-    notify(session, recipients, "escalation", message, task.instance, task)
-    told = "、".join(u.display_name for u in recipients) or "无（未配置主要负责人和督办人员）"
+    holders = [u.display_name for u in task_audience(session, task)]
+    notify(session, recipients, "escalation", "", task.instance, task, event="escalation",
+           params={"step": task.name, "due": _iso(task.due_at), "holders": holders})
     audit(session, task.instance, SYSTEM, "escalate", task_id=task.id, task_name=task.name, bpmn_id=task.bpmn_id,
-          comment=f"超过办理期限（{_day(task.due_at)}）一个工作日仍未办结，已通知：{told}")
+          data_changed={"due_at": _iso(task.due_at), "told": [u.display_name for u in recipients]})
     task.escalated_at = now
 
 
@@ -102,5 +99,5 @@ def _late_tasks(now: dt.datetime, *columns: Any) -> Select[Any]:
         HumanTask.completed_at.is_(None), HumanTask.due_at < now, Instance.status.not_in(QUIET_STATUSES))
 
 
-def _day(moment: dt.datetime | None) -> str:
-    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d") if moment else "-"
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

@@ -12,7 +12,7 @@ from engine.models import Instance
 from engine.workdays.store import load_calendar
 from engine.workflow.deploy import model_of
 from engine.workflow.runtime import ProcessRuntime
-from engine.workflow.uow import audit, lock_instance, record_incident, save_workflow, unit_of_work
+from engine.workflow.uow import audit, lock_instance, record_end, record_incident, save_workflow, unit_of_work
 
 ADVANCEABLE = ("waiting", "running")
 
@@ -45,12 +45,11 @@ def _advance_one(session: Session, runtime: ProcessRuntime, instance_id: int, no
         calendar = load_calendar(session)
         workflow = runtime.load(model_of(runtime, instance.version), instance.state, calendar)
         # The trail reads in cause order: the timer first, then whatever incident it led to.
-        audit(session, instance, "system", "timer", comment=f"定时器到期（{instance.next_timer_at.isoformat()}）")
+        audit(session, instance, "system", "timer", data_changed={"due_at": instance.next_timer_at.isoformat()})
         try:
             runtime.advance(workflow)
         except Exception as exc:  # noqa: BLE001 - any script error becomes an incident, never a dead worker
             record_incident(session, instance, exc, "system")
         save_workflow(session, runtime, instance, workflow, calendar)
-        if instance.status == "completed":
-            audit(session, instance, "system", "end", comment=f"流程结束：{instance.outcome}")
+        record_end(session, instance, "system")
     return True

@@ -21,7 +21,7 @@ from engine.errors import Conflict, NotFound
 from engine.models import AuditEntry, HumanTask, Instance
 from engine.org.access import OFFICE_ROLES
 from engine.org.units import office_unit
-from engine.review.notify import notify_new_task
+from engine.review.notify import notify_ended, notify_new_task
 from engine.workdays.calendar import WorkCalendar
 from engine.workflow.runtime import HumanTaskInfo, ProcessRuntime
 
@@ -80,9 +80,12 @@ class SendBack:
 
 def save_workflow(
     session: Session, runtime: ProcessRuntime, instance: Instance, workflow: BpmnWorkflow, calendar: WorkCalendar,
-    *, send_back: SendBack | None = None,
+    *, send_back: SendBack | None = None, actor: str | None = None,
 ) -> None:
-    """Write the workflow state and derived columns, and bring the task rows in line with it."""
+    """Write the workflow state and derived columns, and bring the task rows in line with it.
+
+    ``actor`` is whose action this is: the new tasks are announced to everyone else.
+    """
     now = clock.now()
     instance.state = runtime.dump(workflow)
     instance.data = _snapshot(workflow)
@@ -90,8 +93,15 @@ def save_workflow(
     instance.next_timer_at = runtime.next_timer_at(workflow)
     instance.updated_at = now
     ready = runtime.ready_human_tasks(workflow)
-    _sync_tasks(session, instance, ready, calendar, now, send_back)
+    _sync_tasks(session, instance, ready, calendar, now, send_back, actor)
     _set_status(instance, workflow, runtime, ready, now)
+
+
+def record_end(session: Session, instance: Instance, actor: str) -> None:
+    """When the instance has just ended, say so in its trail (the outcome as a code) and tell the applicant."""
+    if instance.status == "completed":
+        audit(session, instance, "system", "end", data_changed={"outcome": instance.outcome})
+        notify_ended(session, instance, actor)
 
 
 def record_incident(session: Session, instance: Instance, exc: Exception, actor: str) -> None:
@@ -133,7 +143,7 @@ def _set_status(
 
 def _sync_tasks(
     session: Session, instance: Instance, ready: list[HumanTaskInfo], calendar: WorkCalendar, now: dt.datetime,
-    send_back: SendBack | None,
+    send_back: SendBack | None, actor: str | None,
 ) -> None:
     open_rows = {
         row.spiff_task_id: row for row in session.scalars(
@@ -152,7 +162,7 @@ def _sync_tasks(
                 row.returned_by, row.returned_comment = send_back.by, send_back.comment
                 row.assignee = send_back.assignee or row.assignee
             session.add(row)
-            notify_new_task(session, instance, row)
+            notify_new_task(session, instance, row, actor)
 
 
 def _new_task_row(

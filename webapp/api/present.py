@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 from engine import clock
 from engine.models import Attachment, AuditEntry, HumanTask, Instance
 from webapp.api import schemas
+from webapp.audit_texts import audit_text
 
 
 def task_dict(task: HumanTask) -> dict[str, Any]:
@@ -40,11 +42,12 @@ def instance_dict(session: Session, instance: Instance) -> dict[str, Any]:
     }
 
 
-def history_dict(entry: AuditEntry) -> dict[str, Any]:
-    """Describe one audit row."""
+def history_dict(entry: AuditEntry, names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Describe one audit row: ``comment`` in words (request language), ``note`` only what a person wrote."""
     return {
         "at": entry.at, "actor": entry.actor, "action": entry.action, "task": entry.task_name,
-        "bpmn_id": entry.bpmn_id, "comment": entry.comment, "data": entry.data_changed,
+        "bpmn_id": entry.bpmn_id, "comment": audit_text(entry, names), "note": entry.comment,
+        "data": entry.data_changed,
         "on_behalf_of": entry.on_behalf_of,
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, g, jsonify, request
+from flask_babel import gettext
 
 from engine.models import Delegation
 from engine.review import delegation, notify, reviewing
@@ -65,7 +66,8 @@ def add_comment(instance_id: int) -> tuple[Response, int]:
 @bp.get("/notifications")
 def list_notifications() -> Response:
     rows = notify.notifications_of(db.session, g.user)
-    items = [{"id": n.id, "kind": n.kind, "message": n.message, "instance_id": n.instance_id, "task_id": n.task_id,
+    items = [{"id": n.id, "kind": n.kind, "message": notify.text_of(n, gettext), "note": n.message if n.event else "",
+              "event": n.event, "params": n.params or {}, "instance_id": n.instance_id, "task_id": n.task_id,
               "created_at": n.created_at, "read": n.read_at is not None} for n in rows]
     return jsonify(dump(schemas.NotificationPage, {"unread": notify.unread_count(db.session, g.user),
                                                    "items": items}))

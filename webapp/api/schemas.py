@@ -125,7 +125,8 @@ class HistoryOut(Schema):
     action = fields.String()
     task = fields.String(allow_none=True)
     bpmn_id = fields.String(allow_none=True)
-    comment = fields.String(allow_none=True)
+    comment = fields.String(allow_none=True, metadata={"description": "这一条留痕的文字（按请求语言）"})
+    note = fields.String(allow_none=True, metadata={"description": "办理人本人填写的意见或理由"})
     data = fields.Dict(allow_none=True)
     on_behalf_of = fields.String(allow_none=True)
 
@@ -214,7 +215,10 @@ class CommentOut(Schema):
 class NotificationOut(Schema):
     id = fields.Integer()
     kind = fields.String()
-    message = fields.String()
+    message = fields.String(metadata={"description": "通知全文（按请求语言，使用申请的当前标题）"})
+    event = fields.String(allow_none=True, metadata={"description": "通知事件代码，如 new_task、rejected"})
+    params = fields.Dict(metadata={"description": "事件参数（环节、人员、期限等）"})
+    note = fields.String(metadata={"description": "办理人填写的理由或评论（无则为空）"})
     instance_id = fields.Integer(allow_none=True)
     task_id = fields.String(allow_none=True)
     created_at = fields.DateTime()

@@ -20,6 +20,7 @@ from webapp.api import bp, schemas
 from webapp.api.openapi import build_spec
 from webapp.api.present import attachment_dict, dump, history_dict, instance_dict, task_dict
 from webapp.api.tokens import issue_token
+from webapp.applications.present import display_names
 from webapp.errors import BadRequest
 from webapp.extensions import db
 
@@ -100,10 +101,11 @@ def get_instance(instance_id: int) -> Response:
 @bp.get("/instances/<int:instance_id>/history")
 def instance_history(instance_id: int) -> Response:
     require_visible(g.user, db.session.get(Instance, instance_id))
-    entries = db.session.scalars(
+    entries = list(db.session.scalars(
         select(AuditEntry).where(AuditEntry.instance_id == instance_id).order_by(AuditEntry.at, AuditEntry.id)
-    )
-    return jsonify(dump(schemas.HistoryOut, [history_dict(e) for e in entries], many=True))
+    ))
+    names = display_names(db.session, [e.on_behalf_of for e in entries])
+    return jsonify(dump(schemas.HistoryOut, [history_dict(e, names) for e in entries], many=True))
 
 
 @bp.post("/instances/<int:instance_id>/attachments")

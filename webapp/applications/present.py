@@ -15,6 +15,8 @@ import forms
 from engine.models import Attachment, AuditEntry, HumanTask, Instance, User
 from engine.org.access import ROLE_LABELS, can_act, is_overseer, takes_part
 from engine.review.attachments import KINDS
+from webapp.audit_texts import audit_text
+from webapp.audit_texts import outcome_label as audit_outcome_label
 from webapp.i18n import translate
 
 STATUS_LABELS = {
@@ -24,12 +26,6 @@ STATUS_LABELS = {
     "error": lazy_gettext("异常"),
     "suspended": lazy_gettext("已挂起"),
     "terminated": lazy_gettext("已终止"),
-}
-OUTCOME_LABELS = {
-    "completed": lazy_gettext("已完成"),
-    "rejected": lazy_gettext("不予同意"),
-    "declined": lazy_gettext("不予受理"),
-    "cancelled": lazy_gettext("已取消"),
 }
 ACTION_LABELS = {
     "start": lazy_gettext("发起"),
@@ -136,7 +132,7 @@ def status_of(instance: Instance, rows: list[HumanTask], was_submitted: bool) ->
 
 def outcome_label(instance: Instance) -> str:
     """The end the application reached, in words (empty while it runs)."""
-    return str(OUTCOME_LABELS.get(instance.outcome or "", instance.outcome or ""))
+    return audit_outcome_label(instance.outcome)
 
 
 def holder_of(task: HumanTask, names: dict[str, str]) -> str:
@@ -190,7 +186,7 @@ def _event(entry: AuditEntry, form_key: str | None, names: dict[str, str]) -> Ev
     other = names.get(entry.on_behalf_of or "", entry.on_behalf_of)
     return Event(
         at=entry.at, actor=names.get(entry.actor, entry.actor), action=label, tone=tone,
-        step=gettext(entry.task_name) if entry.task_name else None, comment=entry.comment,
+        step=gettext(entry.task_name) if entry.task_name else None, comment=audit_text(entry, names),
         on_behalf_of=other if entry.action in ("complete", "return") else None,
         transferred_to=other if entry.action == "transfer" else None, detail=copy_detail(entry, names),
     )

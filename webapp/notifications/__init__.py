@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications", template_folder="templates")
 
-from webapp.notifications import views  # noqa: E402,F401 - registers the routes on bp
+from webapp.notifications import preferences, views  # noqa: E402,F401 - registers the routes on bp

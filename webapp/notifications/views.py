@@ -24,7 +24,7 @@ def index() -> str:
     open_tasks = set(db.session.scalars(select(HumanTask.id).where(
         HumanTask.id.in_(task_ids), HumanTask.completed_at.is_(None)))) if task_ids else set()
     return render_template("notifications/index.html", notifications=rows, open_tasks=open_tasks,
-                           kinds=notify.KINDS, unread=notify.unread_count(db.session, user))
+                           kinds=notify.KINDS, unread=notify.unread_count(db.session, user), user=user)
 
 
 @bp.post("/<int:notification_id>/read", endpoint="read")

@@ -17,7 +17,7 @@ from engine.org.access import ROLE_LABELS
 from engine.supervision import actions as supervisor_actions
 from engine.workflow.runtime import ProcessRuntime
 from engine.workflow.step_states import OpenStep, StepStates, step_states
-from webapp.i18n import translate
+from webapp.i18n import translate, translated_bpmn
 
 STATUS_LABELS = {
     "running": lazy_gettext("办理中"),
@@ -88,7 +88,7 @@ def diagram_payload(session: Session, runtime: ProcessRuntime, instance: Instanc
     names = display_names(session, [s.task.assignee for s in states.open if s.task is not None])
     active = [{"id": s.bpmn_id, "holder": holder_of(s, names), "due": shanghai(s.due_at),
                "overdue": s.overdue, "overdue_workdays": s.overdue_workdays} for s in states.open]
-    return {"bpmn_xml": instance.version.bpmn_xml, "done": states.done, "active": active,
+    return {"bpmn_xml": translated_bpmn(instance.version.bpmn_xml), "done": states.done, "active": active,
             "overdue": states.overdue, "error": states.error}
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from engine.models import AuditEntry, HumanTask, Instance
 from engine.org.access import require_visible
 from webapp.extensions import db
+from webapp.i18n import translated_bpmn
 from webapp.web import current_user, login_required
 
 bp = Blueprint("diagram", __name__, url_prefix="/diagram")
@@ -21,7 +22,7 @@ bp = Blueprint("diagram", __name__, url_prefix="/diagram")
 def bpmn(instance_id: int) -> Response:
     """The BPMN XML of the process version the instance runs on."""
     instance = require_visible(current_user(), db.session.get(Instance, instance_id))
-    response = Response(instance.version.bpmn_xml, mimetype="application/xml")
+    response = Response(translated_bpmn(instance.version.bpmn_xml), mimetype="application/xml")
     response.headers["Cache-Control"] = "private, max-age=3600"  # a deployed version never changes
     return response
 

@@ -17,6 +17,7 @@ from engine.models import AuditEntry, HumanTask, Instance, Unit, User
 from engine.org.access import can_act, task_visibility_filter
 from engine.workdays.calendar import SHANGHAI, WorkCalendar
 from engine.workflow.deploy import latest_versions
+from webapp.audit_texts import audit_text
 
 FILTERS = ("process", "step", "unit", "q")
 STEP_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,99}")
@@ -158,7 +159,7 @@ def opinions_of(session: Session, instance: Instance) -> list[Opinion]:
             continue
         label, positive = decision
         principal = entry.on_behalf_of if entry.action == "complete" else None
-        opinions.append(Opinion(entry.task_name or "", label, positive, entry.comment or "",
+        opinions.append(Opinion(entry.task_name or "", label, positive, audit_text(entry, names) or "",
                                 names.get(entry.actor, entry.actor), names.get(principal or "", principal),
                                 entry.at))
     return opinions
