@@ -95,8 +95,7 @@ def copy_on_completion(session: Session, instance: Instance, task: HumanTask, pr
         return
     found = resolve(session, instance, specs, names)
     outcome = decision_text(task.form_key, values.get("decision"))
-    message = f"《{instance.title or '申请'}》{task.name}已办理（{outcome}），抄送您知悉"
-    _send(session, instance, task, actor, found, "model", None, message)
+    _send(session, instance, task, actor, found, "model", None, {"decision": outcome})
 
 
 def decision_text(form_key: str, value: Any) -> str:
@@ -124,9 +123,7 @@ def copy_to(session: Session, actor: User, task_id: str, usernames: list[str], r
         require_can_act(actor, task)
         found = resolve(session, instance, role_specs, usernames)
         _require_resolved(found, usernames, role_specs, actor)
-        message = f"{actor.display_name} 将《{instance.title or '申请'}》（{task.name}）抄送给您" + \
-            (f"：{note}" if note else "")
-        return _send(session, instance, task, actor, found, "manual", note or None, message)
+        return _send(session, instance, task, actor, found, "manual", note or None, {})
 
 
 def _check_request(usernames: list[str], role_specs: list[str], note: str) -> None:
@@ -163,14 +160,15 @@ def _require_resolved(found: Recipients, usernames: list[str], role_specs: list[
 
 
 def _send(session: Session, instance: Instance, task: HumanTask, sender: User, found: Recipients, source: str,
-          note: str | None, message: str) -> list[CarbonCopy]:
+          note: str | None, facts: dict[str, str]) -> list[CarbonCopy]:
     now = clock.now()
     people = [u for u in found.users.values() if u.id != sender.id][:MAX_RECIPIENTS]
     rows = [CarbonCopy(instance_id=instance.id, recipient_id=u.id, recipient=u, sender=sender.username,
                        task_id=task.id, task_name=task.name, source=source, via_role=found.via.get(u.id), note=note,
                        created_at=now) for u in people]
     session.add_all(rows)
-    notify(session, people, "cc", message, instance, task)
+    notify(session, people, "cc", note or "", instance, task, event="cc" if source == "manual" else "cc_model",
+           params={"step": task.name, "actor": sender.display_name, **facts}, actor=sender)
     audit(session, instance, sender.username, "cc", task_id=task.id, task_name=task.name, bpmn_id=task.bpmn_id,
           comment=note, data_changed={"source": source, "recipients": [u.username for u in people],
                                       "roles": sorted(set(found.via.values())), "unresolved": found.unresolved})

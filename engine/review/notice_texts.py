@@ -32,6 +32,8 @@ TEXTS: dict[str, str] = {
     "completed": "《%(title)s》已办结",
     "rejected": "《%(title)s》未获同意（不予同意），流程结束",
     "declined": "《%(title)s》不予受理，流程结束",
+    "cc": "%(actor)s 将《%(title)s》（%(step)s）抄送给您",
+    "cc_model": "《%(title)s》%(step)s已办理（%(decision)s），抄送您知悉",
 }
 #: The other words the sentences are made of, translated like them.
 UNTITLED = "申请"
@@ -63,7 +65,7 @@ def notice_text(event: str | None, params: Mapping[str, Any] | None, title: str 
 
 
 def _value(name: str, value: Any, translate: Translate) -> str:
-    if name == "step":
+    if name in ("step", "decision"):
         return translate(str(value)) if value else ""
     if name == "due":
         return _beijing_day(value)

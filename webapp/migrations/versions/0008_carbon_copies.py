@@ -1,7 +1,7 @@
 """carbon copies: 抄送 of an application to people for information, with 已阅 receipts
 
 Revision ID: 0008_carbon_copies
-Revises: 0004_process_drafts
+Revises: 0007_notification_params
 Create Date: 2026-12-02 15:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008_carbon_copies'
-down_revision = '0004_process_drafts'
+down_revision = '0007_notification_params'
 branch_labels = None
 depends_on = None
 
