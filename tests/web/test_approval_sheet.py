@@ -63,6 +63,14 @@ def test_the_print_view_shows_header_fields_every_step_with_opinion_and_beijing_
         assert "size: A4" in css.text  # the print stylesheet
 
 
+def test_the_application_and_task_pages_link_to_the_sheet(web, login):
+    instance_id = _reviewed(login)
+    task_id = login("office_reviewer").task_at(instance_id, "office_topic_review")["id"]
+
+    assert f'href="/applications/{instance_id}/sheet"' in web("yz_clerk").get(f"/applications/{instance_id}").text
+    assert f'href="/applications/{instance_id}/sheet"' in web("office_reviewer").get(f"/tasks/{task_id}").text
+
+
 def test_the_sheet_lists_the_speakers_once_the_office_has_chosen_them(web, login):
     instance_id = chain.to_conference_timer(login)
 
