@@ -5,10 +5,14 @@ from __future__ import annotations
 import html
 import io
 import re
+import subprocess
 import sys
+import textwrap
+from pathlib import Path
 
 from pypdf import PdfReader
 
+from tests.conftest import ROOT
 from tests.integration import chain
 
 TITLE = chain.application()["title"]
@@ -123,3 +127,27 @@ def test_without_the_pdf_libraries_the_pdf_link_says_so_instead_of_failing(web, 
     assert "sheet.pdf" not in sheet.text and "PDF 不可用" in _text(sheet.text) and "Pango" in sheet.text
     assert pdf.status_code == 503 and "暂时无法生成 PDF" in _text(pdf.text) and "Pango" in pdf.text
     assert f'href="/applications/{instance_id}/sheet"' in pdf.text
+
+
+def test_the_pdf_renders_chinese_with_no_font_installed_on_the_server_at_all(tmp_path: Path):
+    # fontconfig told to know no fonts whatsoever: only the font the stylesheet embeds can draw the text.
+    (tmp_path / "fonts.conf").write_text(
+        f'<?xml version="1.0"?><fontconfig><cachedir>{tmp_path}/cache</cachedir></fontconfig>', encoding="utf-8")
+    script = textwrap.dedent("""
+        import sys
+        from pathlib import Path
+        from webapp.pdf import render_pdf
+        html = '<link rel="stylesheet" href="css/sheet.css"><body class="sheet-page"><h1>发布会申报表</h1>' \\
+               '<p>审批意见：同意举办</p></body>'
+        sys.stdout.buffer.write(render_pdf(html, Path("webapp/static")))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, timeout=120, check=False,
+                          env={"FONTCONFIG_FILE": str(tmp_path / "fonts.conf"), "PATH": "/usr/bin:/bin",
+                               "HOME": str(tmp_path)})
+
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    reader = PdfReader(io.BytesIO(done.stdout))
+    text = re.sub(r"\s+", "", reader.pages[0].extract_text())
+    assert "发布会申报表" in text and "审批意见：同意举办" in text
+    fonts = _pdf_fonts(reader)
+    assert fonts and all(embedded and "Noto" in name for name, embedded in fonts), fonts
