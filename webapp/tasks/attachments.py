@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, request, url_for
 from flask_babel import gettext as _
 
 import forms
@@ -56,7 +56,7 @@ def panel(task: HumanTask, files: list[Attachment], acting: bool) -> Panel:
 
 
 def _version(instance_id: int, file: Attachment, current: bool) -> Version:
-    preview_url = attachment_url(instance_id, file.id) + "/preview"
+    preview_url = url_for("applications.preview", instance_id=instance_id, attachment_id=file.id)
     return Version(file, attachment_url(instance_id, file.id), preview_url, preview_kind(file.content_type), current)
 
 
