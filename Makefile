@@ -4,6 +4,7 @@
 #   make test    ruff + mypy (engine/) + pytest (PYTEST_ARGS="-k foo -x" to narrow)
 #   make lint    ruff only;  make typecheck  mypy (engine/)
 #   make assets  npm ci (only when package-lock.json changed) + scripts/build_assets.mjs
+#   make system-libs  the system libraries of PDF rendering (Pango for WeasyPrint), installed when missing
 #   make bench   engine throughput floor (bench/engine_floor.py)
 #   make clean   remove .venv, node_modules, webapp/static/vendor, instance/
 #
@@ -26,7 +27,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-.PHONY: help venv assets translations i18n-update run serve init test lint typecheck bench clean
+.PHONY: help venv assets translations i18n-update system-libs run serve init test lint typecheck bench clean
 
 help:
 	@echo "targets: run test lint typecheck assets bench venv clean"
@@ -53,6 +54,22 @@ assets:
 	@echo "no package.json: skipping front-end assets"
 endif
 
+# --- System libraries of PDF rendering -------------------------------------------------------
+# WeasyPrint (the approval sheet's PDF, webapp/pdf.py) loads Pango, HarfBuzz and fontconfig through cffi. No CJK
+# system font is needed: the PDF embeds Noto Sans SC from npm (see assets). Installed with apt-get when missing and
+# run as root (CI, containers); otherwise the command to run is printed and the PDF link says it is unavailable.
+PDF_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1
+
+system-libs:
+	@if $(PYTHON) -c "import ctypes.util as u, sys; sys.exit(not all(map(u.find_library, ('pango-1.0', 'pangoft2-1.0', 'harfbuzz', 'fontconfig'))))"; then \
+	  echo "PDF rendering: system libraries present"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "PDF rendering: installing $(PDF_LIBS)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(PDF_LIBS) >/dev/null; \
+	else \
+	  echo "PDF rendering: Pango missing; as root run: apt-get install $(PDF_LIBS)"; \
+	fi
+
 # --- Translations (.po committed, .mo compiled here) --------------------------------------
 CATALOGUES := $(wildcard webapp/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
@@ -72,7 +89,7 @@ i18n-update: $(VENV_STAMP)
 	  --omit-header
 
 # --- Run ------------------------------------------------------------------------------
-init: $(VENV_STAMP) assets translations
+init: $(VENV_STAMP) assets translations system-libs
 	$(VENV)/bin/pressflow init --demo --samples
 
 run: init
@@ -81,7 +98,7 @@ run: init
 serve: run
 
 # --- Quality ----------------------------------------------------------------------------
-test: $(VENV_STAMP) assets translations
+test: $(VENV_STAMP) assets translations system-libs
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -61,11 +61,19 @@ const COPIES = [
 
   // lint overlay styles (the lint JS is bundled below)
   ['bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css', 'bpmnlint/bpmn-js-bpmnlint.css'],
+
+  // the CJK font the printable approval sheet embeds in its PDF (webapp/pdf.py, static/css/sheet.css): the
+  // simplified-Chinese subset of Noto Sans SC (ASCII included), regular and bold (SIL Open Font License, alongside)
+  ...[400, 700].map((weight) => [
+    `@fontsource/noto-sans-sc/files/noto-sans-sc-chinese-simplified-${weight}-normal.woff`,
+    `fonts/noto-sans-sc/noto-sans-sc-chinese-simplified-${weight}-normal.woff`,
+  ]),
+  ['@fontsource/noto-sans-sc/LICENSE', 'fonts/noto-sans-sc/LICENSE'],
 ];
 
 const PACKAGES = [
   'bpmn-js', 'bpmn-js-properties-panel', '@bpmn-io/properties-panel', 'dmn-js', 'echarts',
-  'bpmnlint', 'bpmn-js-bpmnlint', 'diagram-js', 'esbuild',
+  'bpmnlint', 'bpmn-js-bpmnlint', 'diagram-js', 'esbuild', '@fontsource/noto-sans-sc',
 ];
 
 const LINT_CONFIG = { extends: 'bpmnlint:recommended' };

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from engine import clock
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.models import Attachment, Instance, User
-from engine.org.access import is_overseer, require_participant, require_visible
+from engine.org.access import is_overseer, require_can_act, require_participant, require_visible
+from engine.review.applications import _open_task
 from engine.workflow.uow import audit, require_instance, unit_of_work
 
 KINDS = {
@@ -84,20 +85,46 @@ def add_attachment(session: Session, actor: User, instance_id: int, upload: Uplo
         instance = require_visible(actor, session.get(Instance, instance_id))
         require_participant(actor, instance)
         _require_participant(actor, instance)
-        instance = require_instance(session, instance_id)
-        if instance.status in ("completed", "terminated"):
-            raise Forbidden("申请已结束，不能再上传附件")
-        document = document_key(upload.kind, upload.filename.strip())
-        previous = session.scalar(select(func.max(Attachment.version)).where(
-            Attachment.instance_id == instance.id, Attachment.document == document))
-        attachment = Attachment(
-            instance_id=instance.id, kind=upload.kind, filename=upload.filename.strip(), content_type=content_type,
-            size=len(upload.content), sha256=hashlib.sha256(upload.content).hexdigest(), content=upload.content,
-            uploaded_by=actor.username, uploaded_at=clock.now(), document=document, version=(previous or 0) + 1,
-        )
-        session.add(attachment)
-        audit(session, instance, actor.username, "attach", data_changed={
-            "kind": upload.kind, "filename": attachment.filename, "version": attachment.version})
+        return _store(session, actor, require_instance(session, instance_id), upload, content_type,
+                      document_key(upload.kind, upload.filename.strip()))
+
+
+def add_task_attachment(session: Session, actor: User, task_id: str, upload: Upload, max_bytes: int,
+                        replaces: str | None = None) -> Attachment:
+    """Upload from a task form, or replace a document by a new version: only whoever may act on the task."""
+    with unit_of_work(session):
+        # The same lock and checks as completing the task: open, the application running, then role AND unit.
+        task, instance = _open_task(session, actor, task_id)
+        require_can_act(actor, task)
+        if replaces:
+            upload = Upload(upload.filename, _kind_of(session, instance.id, replaces), upload.content)
+        content_type = check_upload(upload, max_bytes)
+        return _store(session, actor, instance, upload, content_type,
+                      replaces or document_key(upload.kind, upload.filename.strip()))
+
+
+def _kind_of(session: Session, instance_id: int, document: str) -> str:
+    kind = session.scalar(select(Attachment.kind).where(
+        Attachment.instance_id == instance_id, Attachment.document == document).limit(1))
+    if kind is None:
+        raise InvalidInput("附件未通过检查", fields={"replaces": ["要替换的附件不存在"]})
+    return kind
+
+
+def _store(session: Session, actor: User, instance: Instance, upload: Upload, content_type: str,
+           document: str) -> Attachment:
+    if instance.status in ("completed", "terminated"):
+        raise Forbidden("申请已结束，不能再上传附件")
+    previous = session.scalar(select(func.max(Attachment.version)).where(
+        Attachment.instance_id == instance.id, Attachment.document == document))
+    attachment = Attachment(
+        instance_id=instance.id, kind=upload.kind, filename=upload.filename.strip(), content_type=content_type,
+        size=len(upload.content), sha256=hashlib.sha256(upload.content).hexdigest(), content=upload.content,
+        uploaded_by=actor.username, uploaded_at=clock.now(), document=document, version=(previous or 0) + 1,
+    )
+    session.add(attachment)
+    audit(session, instance, actor.username, "attach", data_changed={
+        "kind": upload.kind, "filename": attachment.filename, "version": attachment.version})
     return attachment
 
 

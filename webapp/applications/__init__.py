@@ -6,4 +6,5 @@ from flask import Blueprint
 
 bp = Blueprint("applications", __name__, url_prefix="/applications", template_folder="templates")
 
-from webapp.applications import views  # noqa: E402,F401 - registers the routes on bp
+# the routes on bp: the pages, attachment preview and the printable approval sheet
+from webapp.applications import files, sheet, views  # noqa: E402,F401

@@ -144,8 +144,9 @@ class Opinion:
     at: dt.datetime
 
 
-def opinions_of(session: Session, instance: Instance) -> list[Opinion]:
-    """Every decision taken so far on the application, oldest first, from its audit trail."""
+def opinions_of(session: Session, instance: Instance, submissions: bool = False) -> list[Opinion]:
+    """Every decision taken so far on the application, oldest first, from its audit trail (with ``submissions``,
+    also the steps whose form has no decision, such as 选题申报, as 已提交)."""
     form_of = dict(session.execute(
         select(HumanTask.id, HumanTask.form_key).where(HumanTask.instance_id == instance.id)).tuples().all())
     entries = list(session.scalars(select(AuditEntry).where(
@@ -155,6 +156,8 @@ def opinions_of(session: Session, instance: Instance) -> list[Opinion]:
     opinions = []
     for entry in entries:
         decision = _decision_of(entry, form_of.get(entry.task_id or ""))
+        if decision is None and submissions and entry.action == "complete":
+            decision = gettext("已提交"), True
         if decision is None:
             continue
         label, positive = decision

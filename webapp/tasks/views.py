@@ -16,6 +16,7 @@ from engine.org.access import can_act, holds_candidate_role
 from engine.review import applications, attachments, reviewing
 from engine.workdays.store import load_calendar
 from webapp.extensions import db
+from webapp.tasks import attachments as task_attachments
 from webapp.tasks import bp, formdata, present
 from webapp.web import current_user, login_required, safe_next
 
@@ -123,7 +124,7 @@ def transfer(task_id: str) -> Response | tuple[str, int]:
 
 
 def _task_page(task: HumanTask, values: dict[str, Any], error: InvalidInput | None = None,
-               panel: str | None = None) -> str:
+               panel: str | None = None, **state: Any) -> str:
     user = current_user()
     instance = task.instance
     acting = task.is_open and instance.status not in ("suspended", "terminated", "completed") and can_act(user, task)
@@ -142,6 +143,7 @@ def _task_page(task: HumanTask, values: dict[str, Any], error: InvalidInput | No
         candidates=reviewing.transfer_candidates(db.session, user, task) if acting else [],
         application=present.application_fields(instance), opinions=present.opinions_of(db.session, instance),
         files=[(f, present.attachment_url(instance.id, f.id)) for f in files], kinds=attachments.KINDS,
+        attachment_panel=task_attachments.panel(task, files, acting), **state,
         application_url=url_for("applications.show", instance_id=instance.id)
         if "applications.show" in current_app.view_functions else None,
     )
