@@ -68,8 +68,11 @@ def task_audience(session: Session, task: HumanTask) -> list[User]:
 
 
 def notify_new_task(session: Session, instance: Instance, task: HumanTask) -> None:
-    """Announce a task that has just become ready."""
-    if task.returned_by:
+    """Announce a task that has just become ready (a withdrawal is not announced to whoever withdrew)."""
+    if task.withdrawn:
+        others = [u for u in task_audience(session, task) if u.username != task.returned_by]
+        notify(session, others, "withdrawn", f"《{instance.title or '申请'}》已撤回至「{task.name}」", instance, task)
+    elif task.returned_by:
         message = f"《{instance.title or '申请'}》被退回至「{task.name}」：{task.returned_comment or ''}"
         notify(session, task_audience(session, task), "returned", message, instance, task)
     else:
