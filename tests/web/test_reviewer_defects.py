@@ -261,13 +261,13 @@ def test_urging_ones_own_unsubmitted_draft_is_refused_with_a_clear_message(app, 
     instance_id = login("yz_clerk").post("/instances", json={"process": "press_conference"}).get_json()["id"]
     clerk = web("yz_clerk")
     page = f"/applications/{instance_id}"
-    assert f'action="{page}/urge"' not in clerk.get(page).text
 
     response = clerk.post_form(f"{page}/urge", {"comment": "快点"}, page=page, follow_redirects=True)
 
     assert "不能催办：当前待办环节由您本人办理（如尚未提交的申请），不能催办自己" in _text(response.text)
     assert [a for a, _, _ in _trail(app, instance_id) if a == "urge"] == []
     assert [k for k, _ in _notices(app, "yz_clerk", instance_id) if k == "urge"] == []
+    assert f'action="{page}/urge"' not in clerk.get(page).text  # and it is not offered
 
 
 # --- 8. 发布人/主持人 choices ----------------------------------------------------------------------------------------
