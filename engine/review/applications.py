@@ -20,7 +20,7 @@ from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import Attachment, HumanTask, Instance, Unit, User
 from engine.org.access import acting_for, holds_candidate_role, require_can_act, require_visible
 from engine.review.delegation import load_delegations
-from engine.review.reviewing import send_back
+from engine.review.reviewing import returnable_steps, send_back
 from engine.workdays.calendar import WorkCalendar
 from engine.workdays.store import load_calendar
 from engine.workflow.deploy import latest_version, model_of
@@ -114,9 +114,11 @@ def complete_task(
             raise Conflict("该任务已办理或已不在当前环节")
         values = _validated(session, task, instance, calendar, data, dict(spiff_task.data))
         decision = forms.decision_field(task.form_key)
-        if decision is not None and values.get(decision) == RETURN_DECISION:
-            # One 退回: the decision takes the 退回 panel's path (same task rows, notice, banner and trail).
-            send_back(session, runtime, actor, task, instance, str(values.get("comment") or ""))
+        steps = returnable_steps(session, runtime, task) if values.get(decision or "") == RETURN_DECISION else []
+        if steps:
+            # One 退回: the decision takes the 退回 panel's path (same task rows, notice, banner and trail). With
+            # no earlier step to go back to, the model's own flow for the decision is all there is.
+            send_back(session, runtime, actor, task, instance, str(values.get("comment") or ""), steps=steps)
             return instance
         spiff_task.set_data(**workflow_values(task, values))
         task.completed_at, task.completed_by, task.closed_reason = clock.now(), actor.username, "completed"

@@ -81,11 +81,11 @@ def return_to(session: Session, runtime: ProcessRuntime, actor: User, task_id: s
 
 
 def send_back(session: Session, runtime: ProcessRuntime, actor: User, task: HumanTask, instance: Instance,
-              comment: str, target_row_id: str | None = None) -> None:
+              comment: str, target_row_id: str | None = None, steps: list[Step] | None = None) -> None:
     """退回 inside the caller's unit of work: the 退回 panel and a review's 退回修改 decision both come here."""
     if not comment.strip():
         raise InvalidInput("退回须填写理由", fields={"comment": ["请填写退回理由"]})
-    steps = returnable_steps(session, runtime, task)
+    steps = returnable_steps(session, runtime, task) if steps is None else steps
     if not steps:
         raise Conflict("此环节之前没有可退回的步骤")
     target = next((s for s in steps if s.row_id == target_row_id), None) if target_row_id else steps[0]
