@@ -193,6 +193,8 @@ class HumanTask(Base):
     #: Set when the task exists because a later step sent the application back (退回): who and why.
     returned_by: Mapped[str | None] = mapped_column(String(60))
     returned_comment: Mapped[str | None] = mapped_column(Text)
+    #: How it was sent back: "returned" (退回 by a later step) or "withdrawn" (撤回 by whoever submitted it).
+    sent_back_as: Mapped[str | None] = mapped_column(String(20))
     #: When a delegate completed the task, the user they acted for (代 X 办理).
     on_behalf_of: Mapped[str | None] = mapped_column(String(60))
     #: When the overdue notice went out, so each overdue task is announced once.
@@ -205,6 +207,11 @@ class HumanTask(Base):
     @property
     def is_open(self) -> bool:
         return self.completed_at is None
+
+    @property
+    def withdrawn(self) -> bool:
+        """Tell whether the task exists because its own submitter took it back (撤回), not because of a 退回."""
+        return self.returned_by is not None and self.sent_back_as == "withdrawn"
 
 
 class AuditEntry(Base):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from marshmallow import RAISE, Schema, ValidationError
 
@@ -18,6 +18,8 @@ class FormSchema(Schema):
         "type": "表单数据格式无效",
     }
     ctx: FormContext | None = None
+    #: Choice fields whose options the workflow narrows: field name -> the workflow variable listing the allowed ones.
+    choice_limits: ClassVar[dict[str, str]] = {}
 
     class Meta:
         unknown = RAISE

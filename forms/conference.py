@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from marshmallow import post_load, validates_schema
 
@@ -46,6 +46,9 @@ class HostSpeakerSelectionForm(FormSchema):
     host_name = inputs.string("主持人姓名", max_length=50)
     host_role = inputs.choice("主持人身份", HOST_ROLES, help_text="须在本次发布规格允许的身份范围内")
     guests = inputs.entries("出席嘉宾", GuestEntry, help_text="可选，逐位填写姓名和职务")
+
+    choice_limits: ClassVar[dict[str, str]] = {
+        "speaker_role": "eligible_speaker_roles", "host_role": "eligible_host_roles"}
 
     @validates_schema(skip_on_field_errors=False)
     def check_eligibility(self, data: dict[str, Any], **kwargs: Any) -> None:

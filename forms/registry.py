@@ -96,9 +96,15 @@ def positive_decisions(form_key: str) -> frozenset[str]:
     return schema.positive if issubclass(schema, ReviewForm) else frozenset()
 
 
-def describe_form(form_key: str) -> list[dict[str, Any]]:
-    """Describe the form's fields for clients to render."""
-    return _describe_fields(form_spec(form_key).schema().fields)
+def describe_form(form_key: str, workflow_data: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Describe the form's fields for clients to render; with the task's data, offer only the allowed choices."""
+    schema = form_spec(form_key).schema
+    described = _describe_fields(schema().fields)
+    for entry in described:
+        allowed = (workflow_data or {}).get(schema.choice_limits.get(entry["name"], ""))
+        if entry["choices"] is not None and isinstance(allowed, list | tuple):
+            entry["choices"] = [c for c in entry["choices"] if c["value"] in allowed]
+    return described
 
 
 def _describe_fields(schema_fields: Mapping[str, fields.Field]) -> list[dict[str, Any]]:

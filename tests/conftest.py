@@ -106,6 +106,44 @@ def app(database_url: str, frozen_clock: clock.FrozenClock) -> Iterator[Any]:
         db.engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def somebody_can_act_on_every_open_task(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every test that used the database: each open task of a live application has someone who can act on it.
+
+    Nothing may ever be left where nobody can act on it; a test that strands a task on purpose says so with
+    ``@pytest.mark.leaves_stranded_tasks``.
+    """
+    if "app" not in request.fixturenames or request.node.get_closest_marker("leaves_stranded_tasks"):
+        yield
+        return
+    app = request.getfixturevalue("app")
+    yield
+    if getattr(request.node, "rep_call_failed", False):
+        return  # the test's own failure says more; the stranded tasks it left are a consequence
+    stranded = stranded_open_tasks(app)
+    assert not stranded, "open tasks nobody can act on:\n" + "\n".join(s.describe() for s in stranded)
+
+
+def stranded_open_tasks(app: Any) -> list[Any]:
+    """The open tasks no active user can act on now (see engine.org.actionability)."""
+    from engine.org.actionability import stranded_tasks
+    from webapp.extensions import db
+
+    with app.app_context():
+        try:
+            return stranded_tasks(db.session)
+        finally:
+            db.session.remove()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call" and report.failed:
+        item.rep_call_failed = True  # type: ignore[attr-defined]
+    return report
+
+
 @pytest.fixture
 def client(app: Any) -> Any:
     return app.test_client()

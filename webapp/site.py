@@ -15,9 +15,15 @@ bp = Blueprint("site", __name__)
 
 @bp.get("/")
 def index() -> str | Response:
-    """Signed-in people go to their inbox; others see what is deployed and how many applications are in each state."""
-    if current_user() is not None and "tasks.inbox" in current_app.view_functions:
+    """Signed-in people go to their inbox; visitors see what the platform is and where to sign in, nothing more.
+
+    What is deployed, by whom, and how many applications there are is the office's business, not the public's.
+    """
+    user = current_user()
+    if user is not None and "tasks.inbox" in current_app.view_functions:
         return redirect(url_for("tasks.inbox"))
+    if user is None:
+        return render_template("index.html", versions=None, counts=None)
     versions = latest_versions(db.session)
     counts = dict(db.session.execute(
         select(Instance.status, func.count()).group_by(Instance.status)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, false, or_, select
-from sqlalchemy.orm import object_session
+from sqlalchemy.orm import Session, object_session
 
 from engine.errors import Forbidden, NotFound
 from engine.models import CarbonCopy, HumanTask, Instance, User
@@ -106,6 +106,12 @@ def holds_candidate_role(user: User, task: HumanTask) -> bool:
     return any(user.holds(role, task.unit_id) for role in task.candidate_roles) or acting_for(user, task) is not None
 
 
+def may_hold(session: Session, username: str, task: HumanTask) -> bool:
+    """Tell whether an active user of that name holds one of the task's roles in its unit (themselves)."""
+    user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+    return user is not None and any(user.holds(role, task.unit_id) for role in task.candidate_roles)
+
+
 def acting_for(user: User, task: HumanTask) -> str | None:
     """Name the principal a delegate would act for on this task, or None when the user acts in their own right."""
     if any(user.holds(role, task.unit_id) for role in task.candidate_roles):
@@ -113,7 +119,8 @@ def acting_for(user: User, task: HumanTask) -> str | None:
     principals = [g.principal for g in delegated(user) if g.role in task.candidate_roles and g.unit_id == task.unit_id]
     if task.assignee in principals:
         return task.assignee
-    return principals[0] if principals and task.assignee is None else None
+    # A group task the delegate took (认领) or was handed stays theirs to finish while the delegation lasts.
+    return principals[0] if principals and task.assignee in (None, user.username) else None
 
 
 def can_act(user: User, task: HumanTask) -> bool:

@@ -21,12 +21,16 @@ from engine.models import Attachment, HumanTask, Instance, Unit, User
 from engine.org.access import acting_for, holds_candidate_role, require_can_act, require_visible
 from engine.review.carbon_copy import copy_on_completion
 from engine.review.delegation import load_delegations
+from engine.review.reviewing import returnable_steps, send_back
 from engine.workdays.calendar import WorkCalendar
 from engine.workdays.store import load_calendar
 from engine.workflow.deploy import latest_version, model_of
 from engine.workflow.runtime import ProcessRuntime
 from engine.workflow.scripting import shanghai_today
 from engine.workflow.uow import audit, record_end, record_incident, require_instance, save_workflow, unit_of_work
+
+#: The decision value every review form uses for 退回修改.
+RETURN_DECISION = "return"
 
 
 def start_application(
@@ -73,12 +77,16 @@ def claim_task(session: Session, runtime: ProcessRuntime, actor: User, task_id: 
         task, instance = _open_task(session, actor, task_id)
         if not holds_candidate_role(actor, task):
             require_can_act(actor, task)
-        if task.assignee == actor.username:
+        principal = acting_for(actor, task)
+        if task.assignee is not None and task.assignee in (actor.username, principal):
             return task
-        if task.assignee is not None and task.assignee != acting_for(actor, task):
+        if task.assignee is not None:
             raise Conflict(f"此任务已由 {task.assignee} 认领")
-        task.assignee = actor.username
-        audit(session, instance, actor.username, "claim", task_id=task.id, task_name=task.name, bpmn_id=task.bpmn_id)
+        # A delegate claims in the principal's name: the task stays workable by the principal when the delegation
+        # ends, and the delegate keeps acting on it through the delegation meanwhile.
+        task.assignee = principal or actor.username
+        audit(session, instance, actor.username, "claim", task_id=task.id, task_name=task.name, bpmn_id=task.bpmn_id,
+              on_behalf_of=principal)
     return task
 
 
@@ -86,7 +94,7 @@ def release_task(session: Session, runtime: ProcessRuntime, actor: User, task_id
     """Give a claimed task back to its group (释放)."""
     with unit_of_work(session):
         task, instance = _open_task(session, actor, task_id)
-        if task.assignee != actor.username:
+        if task.assignee is None or task.assignee not in (actor.username, acting_for(actor, task)):
             raise Forbidden("只能释放自己认领的任务")
         task.assignee = None
         audit(session, instance, actor.username, "release", task_id=task.id, task_name=task.name,
@@ -107,6 +115,13 @@ def complete_task(
         if spiff_task is None or spiff_task.state != TaskState.READY:
             raise Conflict("该任务已办理或已不在当前环节")
         values = _validated(session, task, instance, calendar, data, dict(spiff_task.data))
+        decision = forms.decision_field(task.form_key)
+        steps = returnable_steps(session, runtime, task) if values.get(decision or "") == RETURN_DECISION else []
+        if steps:
+            # One 退回: the decision takes the 退回 panel's path (same task rows, notice, banner and trail). With
+            # no earlier step to go back to, the model's own flow for the decision is all there is.
+            send_back(session, runtime, actor, task, instance, str(values.get("comment") or ""), steps=steps)
+            return instance
         spiff_task.set_data(**workflow_values(task, values))
         task.completed_at, task.completed_by, task.closed_reason = clock.now(), actor.username, "completed"
         task.on_behalf_of = acting_for(actor, task)

@@ -110,7 +110,10 @@ def task_audience(session: Session, task: HumanTask) -> list[User]:
 def notify_new_task(session: Session, instance: Instance, task: HumanTask, actor: str | None = None) -> None:
     """Announce a task that has just become ready (to everyone but the person whose action made it)."""
     params = {"step": task.name}
-    if task.returned_by:
+    if task.withdrawn:
+        others = [u for u in task_audience(session, task) if u.username != task.returned_by]
+        notify(session, others, "withdrawn", "", instance, task, event="withdrawn", params=params, actor=actor)
+    elif task.returned_by:
         notify(session, task_audience(session, task), "returned", task.returned_comment or "", instance, task,
                event="returned", params=params, actor=actor)
     else:

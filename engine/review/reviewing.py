@@ -47,7 +47,11 @@ def mark_opened(session: Session, actor: User, task_id: str) -> HumanTask:
 
 
 def returnable_steps(session: Session, runtime: ProcessRuntime, task: HumanTask) -> list[Step]:
-    """The completed human steps on the path that led to this task, earliest first."""
+    """The completed human steps on the path that led to this task, each step once (its latest run), earliest first.
+
+    A step the path ran more than once (a decision looped back through it) is listed once, and never the task's
+    own step: sending a task back to itself would only reopen it.
+    """
     instance = task.instance
     workflow = runtime.load(model_of(runtime, instance.version), instance.state, load_calendar(session))
     current = runtime.task(workflow, task.spiff_task_id)
@@ -58,8 +62,10 @@ def returnable_steps(session: Session, runtime: ProcessRuntime, task: HumanTask)
     latest: dict[str, HumanTask] = {}
     for row in rows:
         spiff = runtime.task(workflow, row.spiff_task_id)
-        if spiff is not None and spiff.state == TaskState.COMPLETED and current.is_descendant_of(spiff):
-            latest[row.spiff_task_id] = row
+        if (spiff is not None and spiff.state == TaskState.COMPLETED and current.is_descendant_of(spiff)
+                and row.bpmn_id != task.bpmn_id):
+            latest.pop(row.bpmn_id, None)  # re-insert so the order follows the latest run
+            latest[row.bpmn_id] = row
     steps = sorted(latest.values(), key=lambda r: r.completed_at or clock.now())
     return [Step(r.id, r.bpmn_id, r.name, r.completed_by, r.completed_at) for r in steps]
 
@@ -67,25 +73,31 @@ def returnable_steps(session: Session, runtime: ProcessRuntime, task: HumanTask)
 def return_to(session: Session, runtime: ProcessRuntime, actor: User, task_id: str, comment: str,
               target_row_id: str | None = None) -> Instance:
     """退回: send the application back to an earlier step of its path (default: the applicant's), with a reason."""
-    if not comment.strip():
-        raise InvalidInput("退回须填写理由", fields={"comment": ["请填写退回理由"]})
     with unit_of_work(session):
         load_delegations(session, actor)
         task, instance = _open_for_action(session, actor, task_id)
         require_can_act(actor, task)
-        steps = returnable_steps(session, runtime, task)
-        if not steps:
-            raise Conflict("此环节之前没有可退回的步骤")
-        target = next((s for s in steps if s.row_id == target_row_id), None) if target_row_id else steps[0]
-        if target is None:
-            raise InvalidInput("不能退回到该步骤", fields={"target": ["只能退回到本申请已办理过的前序步骤"]})
-        target_row = session.get(HumanTask, target.row_id)
-        assert target_row is not None  # noqa: S101 - listed by returnable_steps a moment ago
-        _reset(session, runtime, instance, task, target_row, actor, comment.strip(), "returned")
-        audit(session, instance, actor.username, "return", task_id=task.id, task_name=task.name,
-              bpmn_id=task.bpmn_id, comment=comment.strip(), data_changed={"target": target.name},
-              on_behalf_of=acting_for(actor, task))
+        send_back(session, runtime, actor, task, instance, comment, target_row_id)
     return instance
+
+
+def send_back(session: Session, runtime: ProcessRuntime, actor: User, task: HumanTask, instance: Instance,
+              comment: str, target_row_id: str | None = None, steps: list[Step] | None = None) -> None:
+    """退回 inside the caller's unit of work: the 退回 panel and a review's 退回修改 decision both come here."""
+    if not comment.strip():
+        raise InvalidInput("退回须填写理由", fields={"comment": ["请填写退回理由"]})
+    steps = returnable_steps(session, runtime, task) if steps is None else steps
+    if not steps:
+        raise Conflict("此环节之前没有可退回的步骤")
+    target = next((s for s in steps if s.row_id == target_row_id), None) if target_row_id else steps[0]
+    if target is None:
+        raise InvalidInput("不能退回到该步骤", fields={"target": ["只能退回到本申请已办理过的前序步骤"]})
+    target_row = session.get(HumanTask, target.row_id)
+    assert target_row is not None  # noqa: S101 - listed by returnable_steps a moment ago
+    _reset(session, runtime, instance, task, target_row, actor, comment.strip(), "returned")
+    audit(session, instance, actor.username, "return", task_id=task.id, task_name=task.name,
+          bpmn_id=task.bpmn_id, comment=comment.strip(), data_changed={"target": target.name},
+          on_behalf_of=acting_for(actor, task))
 
 
 def withdraw(session: Session, runtime: ProcessRuntime, actor: User, instance_id: int, comment: str = "") -> Instance:
@@ -175,12 +187,20 @@ def urge(session: Session, actor: User, instance_id: int, comment: str = "") -> 
         rows = _open_rows(session, instance)
         if not rows:
             raise Conflict("申请当前没有待办环节")
+        load_delegations(session, actor)
+        if only_own_steps(actor, rows):
+            raise Conflict("当前待办环节由您本人办理（如尚未提交的申请），不能催办自己")
         note = comment.strip() or None
         for row in rows:
             notify(session, task_audience(session, row), "urge", note or "", instance, row, event="urge",
                    params={"step": row.name, "actor": actor.display_name}, actor=actor)
         audit(session, instance, actor.username, "urge", comment=note)
     return len(rows)
+
+
+def only_own_steps(actor: User, rows: list[HumanTask]) -> bool:
+    """Tell whether every open step is one the actor may act on themselves (催办 would remind only them)."""
+    return bool(rows) and all(can_act(actor, row) for row in rows)
 
 
 def add_comment(session: Session, actor: User, instance_id: int, body: str) -> Comment:
@@ -223,8 +243,11 @@ def _reset(session: Session, runtime: ProcessRuntime, instance: Instance, curren
         row.completed_at, row.closed_reason = clock.now(), reason
         if row.id == current.id:
             row.completed_by, row.decision = actor.username, "return" if reason == "returned" else None
+    # The step belongs to whoever it was done for: a delegate's work goes back to the principal (who may still
+    # let the delegate finish it), and save_workflow hands it to the role's queue if that person can no longer act.
+    holder = target.on_behalf_of or target.completed_by
     save_workflow(session, runtime, instance, workflow, calendar,
-                  send_back=SendBack(target.spiff_task_id, actor.username, comment, target.completed_by),
+                  send_back=SendBack(target.spiff_task_id, actor.username, comment, holder, reason),
                   actor=actor.username)
 
 

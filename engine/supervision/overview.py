@@ -21,6 +21,7 @@ from engine import clock
 from engine.config import Settings
 from engine.models import AuditEntry, HumanTask, Instance, RoleGrant, Unit, User
 from engine.org.access import ROLE_LABELS
+from engine.org.actionability import StrandedTask, stranded_tasks
 from engine.workdays.calendar import SHANGHAI, WorkCalendar
 from engine.workdays.store import load_calendar
 
@@ -136,6 +137,8 @@ class Dashboard:
     by_unit: list[Breakdown]
     by_process: list[Breakdown]
     stuck: list[InstanceRow]
+    #: Open tasks nobody can act on (a supervisor 改派s them from the instance page).
+    stranded: list[StrandedTask] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -276,6 +279,7 @@ class Supervision:
         return Dashboard(
             totals, sorted(stages.values(), key=_busiest), sorted(units.values(), key=lambda b: b.label),
             sorted(processes.values(), key=lambda b: b.key), [r for r in rows if r.stuck][:stuck_limit],
+            stranded_tasks(self.session, _local_day(self.now)),
         )
 
     # --- the instance list ---------------------------------------------------------------------

@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine import clock
 from engine.errors import Conflict, NotFound
 from engine.models import AuditEntry, HumanTask, Instance
-from engine.org.access import OFFICE_ROLES
+from engine.org.access import OFFICE_ROLES, may_hold
 from engine.org.units import office_unit
 from engine.review.notify import notify_ended, notify_new_task
 from engine.workdays.calendar import WorkCalendar
@@ -75,7 +75,9 @@ class SendBack:
     spiff_task_id: str
     by: str
     comment: str
+    #: Who gets it again, if they still hold one of its roles in its unit (else it goes to the role's queue).
     assignee: str | None
+    kind: str = "returned"  # returned | withdrawn
 
 
 def save_workflow(
@@ -160,7 +162,9 @@ def _sync_tasks(
             row = _new_task_row(session, instance, info, calendar, now)
             if send_back is not None and send_back.spiff_task_id == info.task_id:
                 row.returned_by, row.returned_comment = send_back.by, send_back.comment
-                row.assignee = send_back.assignee or row.assignee
+                row.sent_back_as = send_back.kind
+                if send_back.assignee and may_hold(session, send_back.assignee, row):
+                    row.assignee = send_back.assignee
             session.add(row)
             notify_new_task(session, instance, row, actor)
 

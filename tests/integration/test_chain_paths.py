@@ -139,7 +139,9 @@ def test_a_return_brings_the_application_back_to_the_clerk_prefilled_with_the_co
     assert returned["assignee"] == "yz_clerk"
     assert returned["data"] == chain.application()
     entry = [h for h in history(clerk, instance_id) if h["bpmn_id"] == step][-1]
-    assert (entry["action"], entry["actor"], entry["comment"]) == ("complete", reviewer, reason)
+    # The 退回修改 decision is one 退回: recorded exactly as the 退回 panel records it.
+    assert (entry["action"], entry["actor"], entry["comment"]) == ("return", reviewer, f"退回至「选题申报」：{reason}")
+    assert returned["returned_by"] == reviewer
     assert clerk.instance(instance_id)["status"] == "running"
 
 
@@ -160,7 +162,7 @@ def test_a_resubmitted_application_travels_the_chain_again_and_keeps_every_comme
     assert chain.open_steps(login("office_reviewer"), instance_id) == ["host_speaker_selection"]
 
     trail = history(login("supervisor"), instance_id)
-    assert "标题过长，请精简" in [h["comment"] for h in trail]
+    assert "退回至「选题申报」：标题过长，请精简" in [h["comment"] for h in trail]
     assert [bpmn_id for bpmn_id, _ in completions(login("supervisor"), instance_id)].count("topic_application") == 2
 
 
@@ -174,9 +176,8 @@ def test_returns_from_every_reviewer_pile_up_in_history_and_the_latest_values_ar
 
     returned = task_detail(clerk, instance_id, "topic_application")
     assert returned["data"]["summary"] == "补充了背景介绍。"
-    comments = [h["comment"] for h in history(clerk, instance_id) if h["action"] == "complete"]
-    assert "领导：补充背景" in comments
-    assert "保密：删去内部数据" in comments
+    comments = [h["comment"] for h in history(clerk, instance_id) if h["action"] == "return"]
+    assert comments == ["退回至「选题申报」：领导：补充背景", "退回至「选题申报」：保密：删去内部数据"]
 
 
 # --- rejections and comments -----------------------------------------------------------------------------------

@@ -204,6 +204,7 @@ def test_task_nobody_can_take_is_stuck_when_the_role_is_vacant_in_that_unit(app,
     assert judge(app, instance_id)["kinds"] == []
 
 
+@pytest.mark.leaves_stranded_tasks
 def test_office_step_is_stuck_when_its_only_reviewer_loses_the_grant(app, login):
     from webapp.extensions import db
 
@@ -218,6 +219,7 @@ def test_office_step_is_stuck_when_its_only_reviewer_loses_the_grant(app, login)
         ("vacant_role", "「新闻办选题审核」无人可办：市政府新闻办没有在岗的新闻办审核人")]
 
 
+@pytest.mark.leaves_stranded_tasks
 def test_claimed_task_whose_holder_is_deactivated_is_stuck_even_though_the_role_has_others(app, login):
     from engine.org.units import create_user, grant, unit_by_code
     from webapp.extensions import db

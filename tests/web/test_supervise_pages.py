@@ -124,6 +124,7 @@ def test_dashboard_counts_link_into_the_filtered_list(web, login, frozen_clock):
     assert _listed(supervisor.get("/supervise/instances?unit=jiangbei&status=in_progress").text) == [fresh]
 
 
+@pytest.mark.leaves_stranded_tasks
 def test_each_stuck_reason_is_shown_with_its_reason_on_the_dashboard_and_in_the_list(app, web, login, frozen_clock):
     idle = chain.apply(login)  # Monday 2 March, nobody acts on it afterwards
     timer = chain.to_conference_timer(login, title="2026年渝中区城市更新新闻发布会")  # fires 20 March 10:00

@@ -15,6 +15,7 @@ import forms
 from engine.models import Attachment, AuditEntry, HumanTask, Instance, User
 from engine.org.access import ROLE_LABELS, can_act, is_overseer, takes_part
 from engine.review.attachments import KINDS
+from engine.review.reviewing import only_own_steps
 from webapp.audit_texts import audit_text
 from webapp.audit_texts import outcome_label as audit_outcome_label
 from webapp.i18n import translate
@@ -122,8 +123,7 @@ def status_of(instance: Instance, rows: list[HumanTask], was_submitted: bool) ->
     if instance.status == "running":
         sent_back = next((r for r in rows if r.returned_by), None)
         if sent_back is not None:
-            withdrawn = sent_back.returned_by == sent_back.assignee
-            return Status(gettext("已撤回") if withdrawn else gettext("已退回"), "returned")
+            return Status(gettext("已撤回") if sent_back.withdrawn else gettext("已退回"), "returned")
         if not was_submitted:
             return Status(gettext("待提交"), "draft")
     tone = {"completed": "done", "error": "error", "terminated": "error"}.get(instance.status, instance.status)
@@ -215,7 +215,9 @@ def may_upload(user: User, instance: Instance) -> bool:
 
 def may_urge(user: User, instance: Instance, rows: list[HumanTask]) -> bool:
     """Offer 催办 to the applicant and supervisors while a step is waiting for someone."""
-    return bool(rows) and (user.username == instance.started_by or is_overseer(user))
+    open_rows = [r for r in rows if r.is_open]
+    return (bool(open_rows) and (user.username == instance.started_by or is_overseer(user))
+            and not only_own_steps(user, open_rows))
 
 
 def application_fields(instance: Instance) -> list[dict[str, Any]]:

@@ -16,10 +16,10 @@ MAX_ROWS = 30
 _ROW_KEY = re.compile(r"(?P<field>[a-z_]+)-(?P<index>\d{1,3})-(?P<item>[a-z_]+)")
 
 
-def describe(form_key: str) -> list[dict[str, Any]]:
-    """The form's fields for rendering; the decision of a review form is left to its buttons."""
+def describe(form_key: str, workflow_data: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The form's fields for rendering (only the choices the workflow allows); a review's decision is its buttons."""
     decision = forms.decision_field(form_key)
-    return [f for f in forms.describe_form(form_key) if f["name"] != decision]
+    return [f for f in forms.describe_form(form_key, workflow_data) if f["name"] != decision]
 
 
 def decision_choices(form_key: str) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from engine import clock
 from engine.errors import InvalidInput
 from engine.models import HumanTask
-from engine.org.access import can_act, holds_candidate_role
+from engine.org.access import acting_for, can_act, holds_candidate_role
 from engine.review import applications, attachments, reviewing
 from engine.workdays.store import load_calendar
 from webapp.extensions import db
@@ -136,10 +136,12 @@ def _task_page(task: HumanTask, values: dict[str, Any], error: InvalidInput | No
         "tasks/show.html", task=task, instance=instance, values=values, acting=acting, names=names, steps=steps,
         panel=panel, error=error, errors=(error.fields or {}) if error else {},
         posted=request.form if panel in ("return", "transfer") else {},
-        fields=formdata.describe(task.form_key), decisions=formdata.decision_choices(task.form_key),
+        fields=formdata.describe(task.form_key, instance.data if task.is_open else None),
+        decisions=formdata.decision_choices(task.form_key),
         list_rows=formdata.list_rows, due=present.due_of(task, load_calendar(db.session), clock.now()),
         can_claim=task.is_open and task.assignee is None and holds_candidate_role(user, task),
-        can_release=task.is_open and task.assignee == user.username,
+        can_release=task.is_open and task.assignee is not None
+        and task.assignee in (user.username, acting_for(user, task)),
         candidates=reviewing.transfer_candidates(db.session, user, task) if acting else [],
         application=present.application_fields(instance), opinions=present.opinions_of(db.session, instance),
         files=[(f, present.attachment_url(instance.id, f.id)) for f in files], kinds=attachments.KINDS,

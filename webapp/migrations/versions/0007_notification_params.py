@@ -1,7 +1,7 @@
 """notification params: sentences stored as codes + facts, daily digest, webhook deliveries
 
 Revision ID: 0007_notification_params
-Revises: 0004_process_drafts
+Revises: 0005_task_actionability
 Create Date: 2026-12-02 15:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0007_notification_params'
-down_revision = '0004_process_drafts'
+down_revision = '0005_task_actionability'
 branch_labels = None
 depends_on = None
 
