@@ -16,6 +16,7 @@ from engine.models import AuditEntry, Comment, HumanTask, Instance, RoleGrant, U
 from engine.org.access import acting_for, can_act, is_overseer, require_can_act, require_visible
 from engine.review.delegation import load_delegations
 from engine.review.notify import notify, task_audience
+from engine.review.signing import require_holder_row
 from engine.workdays.store import load_calendar
 from engine.workflow.deploy import model_of
 from engine.workflow.runtime import ProcessRuntime
@@ -72,6 +73,7 @@ def return_to(session: Session, runtime: ProcessRuntime, actor: User, task_id: s
         load_delegations(session, actor)
         task, instance = _open_for_action(session, actor, task_id)
         require_can_act(actor, task)
+        require_holder_row(task)
         steps = returnable_steps(session, runtime, task)
         if not steps:
             raise Conflict("此环节之前没有可退回的步骤")
@@ -139,6 +141,7 @@ def transfer(session: Session, actor: User, task_id: str, to_username: str, reas
         load_delegations(session, actor)
         task, instance = _open_for_action(session, actor, task_id)
         require_can_act(actor, task)
+        require_holder_row(task)
         target = session.scalar(select(User).where(User.username == to_username, User.active.is_(True)))
         if target is None or target.id == actor.id or not any(target.holds(r, task.unit_id)
                                                               for r in task.candidate_roles):

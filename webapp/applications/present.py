@@ -15,6 +15,7 @@ import forms
 from engine.models import Attachment, AuditEntry, HumanTask, Instance, User
 from engine.org.access import ROLE_LABELS, can_act, is_overseer
 from engine.review.attachments import KINDS
+from webapp.applications.signing_present import people_in, sign_action, sign_detail
 from webapp.i18n import translate
 
 STATUS_LABELS = {
@@ -79,6 +80,8 @@ class Event:
     comment: str | None
     on_behalf_of: str | None = None
     transferred_to: str | None = None
+    #: Structured facts in words (加签: mode, rule and people), below the action.
+    detail: str | None = None
 
 
 @dataclass
@@ -154,7 +157,8 @@ def timeline(session: Session, instance: Instance) -> list[Event]:
                                    .order_by(AuditEntry.at, AuditEntry.id)))
     forms_of = dict(session.execute(select(HumanTask.id, HumanTask.form_key)
                                     .where(HumanTask.instance_id == instance.id)).tuples().all())
-    names = display_names(session, [e.actor for e in entries] + [e.on_behalf_of for e in entries])
+    names = display_names(session, [e.actor for e in entries] + [e.on_behalf_of for e in entries]
+                          + people_in(entries))
     return [_event(e, forms_of.get(e.task_id or ""), names) for e in entries]
 
 
@@ -168,12 +172,14 @@ def _event(entry: AuditEntry, form_key: str | None, names: dict[str, str]) -> Ev
         tone = "positive" if value in forms.positive_decisions(form_key) else "negative"
     elif entry.action in ("return", "withdraw", "incident"):
         tone = "negative"
+    elif (signed := sign_action(entry)) is not None:
+        label, tone = signed
     other = names.get(entry.on_behalf_of or "", entry.on_behalf_of)
     return Event(
         at=entry.at, actor=names.get(entry.actor, entry.actor), action=label, tone=tone,
         step=gettext(entry.task_name) if entry.task_name else None, comment=entry.comment,
         on_behalf_of=other if entry.action in ("complete", "return") else None,
-        transferred_to=other if entry.action == "transfer" else None,
+        transferred_to=other if entry.action == "transfer" else None, detail=sign_detail(entry, names),
     )
 
 
