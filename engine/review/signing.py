@@ -89,6 +89,7 @@ def remove_signer(session: Session, runtime: ProcessRuntime, actor: User, task_i
         if row is not None:
             row.completed_at, row.closed_reason = clock.now(), "removed"
         group.signers = [s for s in group.signers if s != username]
+        instance.updated_at = clock.now()
         audit(session, instance, actor.username, "remove_sign", task_id=task.id, task_name=task.name,
               bpmn_id=task.bpmn_id, comment=comment.strip() or None,
               data_changed={"mode": group.mode, "signer": username})
@@ -154,11 +155,14 @@ def _open_group(session: Session, actor: User, task_id: str, names: list[str], m
         if open_group(session, task.id) is not None:
             raise Conflict("本环节已有加签或委派尚未完成，请等待其完成或先减签")
         users = _signers(session, actor, task, names)
-        # Whoever adds approvers holds the step: it comes back to him, not to his role's queue.
+        # Whoever adds approvers holds the step (it comes back to him, not to his role's queue) and has opened it,
+        # so the applicant can no longer withdraw (撤回) from under the added approvers.
         task.assignee = task.assignee or acting_for(actor, task) or actor.username
+        task.opened_at, task.opened_by = task.opened_at or clock.now(), task.opened_by or actor.username
         group = SignGroup(instance_id=instance.id, task_id=task.id, mode=mode, rule=rule, added_by=actor.username,
                           signers=names, created_at=clock.now())
         session.add(group)
+        instance.updated_at = clock.now()  # bumps the instance's version: a racing action on it loses cleanly
         session.flush()
         if mode != "after":
             _create_rows(session, instance, task, group, users, actor)

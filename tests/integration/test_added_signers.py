@@ -209,3 +209,62 @@ def test_the_new_actions_are_in_the_openapi_description(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     assert {"/tasks/{task_id}/add-signers", "/tasks/{task_id}/remove-signer", "/tasks/{task_id}/delegate"} <= set(
         paths)
+
+
+def test_adding_signers_while_the_leader_completes_the_step_lets_exactly_one_of_them_happen(app, login):
+    from tests.integration.test_concurrency import complete, race
+
+    instance_id = chain.apply(login)
+    task_id = login("yz_leader").task_at(instance_id, "leader_review")["id"]
+
+    def add(user):
+        return user.post(f"/tasks/{task_id}/add-signers", json={"mode": "before", "signers": ["yz_spokes"]})
+
+    results = race(app, ("yz_leader", add), ("yz_leader", complete(task_id, {"decision": "approve"})))
+
+    statuses = sorted(status for _, status, _ in results)
+    assert statuses in ([200, 409], [201, 409])
+    assert next(body for _, status, body in results if status == 409)["error"]["code"] == "conflict"
+    if statuses == [201, 409]:
+        assert _open(login, instance_id) == [("leader_review", "yz_leader"), ("leader_review", "yz_spokes")]
+    else:
+        assert _open(login, instance_id) == [("secrecy_review", None)]
+
+
+def test_two_or_sign_approvers_answering_at_once_give_one_opinion_and_one_conflict(app, login):
+    from tests.integration.test_concurrency import complete, race
+
+    instance_id = chain.apply(login)
+    _add(login, instance_id, "before", ["yz_spokes", "office_spokes"], rule="any")
+    rows = {u: login(u).task_at(instance_id, "leader_review")["id"] for u in ("yz_spokes", "office_spokes")}
+
+    results = race(app, *((u, complete(rows[u], {"decision": "agree"})) for u in rows))
+
+    assert sorted(status for _, status, _ in results) == [200, 409]
+    assert len([h for h in _history(login, instance_id) if h["action"] == "sign_opinion"]) == 1
+    assert _open(login, instance_id) == [("leader_review", "yz_leader")]
+
+
+def test_once_signers_are_added_the_applicant_can_no_longer_withdraw(login):
+    instance_id = chain.apply(login)
+    _add(login, instance_id, "before", ["yz_spokes"])
+    response = login("yz_clerk").post(f"/instances/{instance_id}/withdraw", json={"comment": "改一下"})
+    assert response.status_code == 409
+    assert _open(login, instance_id) == [("leader_review", "yz_leader"), ("leader_review", "yz_spokes")]
+
+
+def test_an_added_approver_who_lets_the_deadline_pass_is_told_like_any_holder(app, login, frozen_clock):
+    from engine import clock
+    from engine.worker.reminders import chase_late_tasks
+    from webapp.extensions import db
+
+    instance_id = chain.apply(login)
+    _add(login, instance_id, "before", ["yz_spokes"])
+    row = login("yz_spokes").task_at(instance_id, "leader_review")
+    assert row["due_at"] == login("yz_leader").task_at(instance_id, "leader_review")["due_at"]
+
+    frozen_clock.advance(days=10)
+    with app.app_context():
+        chase_late_tasks(db.session, clock.now())
+    notices = login("yz_spokes").get("/notifications").get_json()["items"]
+    assert [n["task_id"] for n in notices if n["kind"] == "overdue"] == [row["id"]]
