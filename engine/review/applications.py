@@ -86,6 +86,8 @@ def release_task(session: Session, runtime: ProcessRuntime, actor: User, task_id
         task, instance = _open_task(session, actor, task_id)
         if task.assignee != actor.username:
             raise Forbidden("只能释放自己认领的任务")
+        if signing.open_group(session, task.id) is not None:
+            raise Conflict("本环节有进行中的加签或委派，不能释放；请先减签")
         task.assignee = None
         audit(session, instance, actor.username, "release", task_id=task.id, task_name=task.name,
               bpmn_id=task.bpmn_id)

@@ -152,6 +152,7 @@ def test_added_approvers_must_be_able_to_see_the_application_and_bad_requests_ch
 
     assert add().status_code == 201
     assert add(signers=["office_spokes"]).status_code == 409
+    assert leader.post(f"/tasks/{task['id']}/release").status_code == 409
 
 
 def test_an_added_approver_can_neither_send_back_nor_transfer_the_step(login):

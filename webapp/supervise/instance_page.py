@@ -17,6 +17,7 @@ from engine.org.access import ROLE_LABELS
 from engine.supervision import actions as supervisor_actions
 from engine.workflow.runtime import ProcessRuntime
 from engine.workflow.step_states import OpenStep, StepStates, step_states
+from webapp.applications.signing_present import ACTION_LABELS as SIGN_ACTION_LABELS
 from webapp.i18n import translate
 
 STATUS_LABELS = {
@@ -48,6 +49,7 @@ ACTION_LABELS = {
     "reassign": lazy_gettext("改派"),
     "retry": lazy_gettext("修复数据并重试"),
     "move_back": lazy_gettext("督办回退"),
+    **SIGN_ACTION_LABELS,
 }
 SYSTEM = "system"
 

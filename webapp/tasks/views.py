@@ -13,7 +13,7 @@ from engine import clock
 from engine.errors import InvalidInput
 from engine.models import HumanTask
 from engine.org.access import can_act, holds_candidate_role
-from engine.review import applications, attachments, reviewing
+from engine.review import applications, attachments, reviewing, signing
 from engine.workdays.store import load_calendar
 from webapp.extensions import db
 from webapp.tasks import bp, formdata, present
@@ -139,7 +139,7 @@ def _task_page(task: HumanTask, values: dict[str, Any], error: InvalidInput | No
         fields=formdata.describe(task.form_key), decisions=formdata.decision_choices(task.form_key),
         list_rows=formdata.list_rows, due=present.due_of(task, load_calendar(db.session), clock.now()),
         can_claim=task.is_open and task.assignee is None and holds_candidate_role(user, task),
-        can_release=task.is_open and task.assignee == user.username,
+        can_release=task.is_open and task.assignee == user.username and signing.open_group(db.session, task.id) is None,
         candidates=reviewing.transfer_candidates(db.session, user, task) if holding else [],
         application=present.application_fields(instance), opinions=present.opinions_of(db.session, instance),
         files=[(f, present.attachment_url(instance.id, f.id)) for f in files], kinds=attachments.KINDS,
