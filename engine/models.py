@@ -201,6 +201,8 @@ class HumanTask(Base):
     overdue_notified_at: Mapped[dt.datetime | None]
     #: When the unit's leaders and the supervisors were told (督办升级), a working day after the deadline; once.
     escalated_at: Mapped[dt.datetime | None]
+    #: Set on an added approver's row (加签 / 委派): the group it belongs to; the holder's own row has None.
+    sign_group_id: Mapped[int | None] = mapped_column(ForeignKey("sign_groups.id", ondelete="CASCADE"), index=True)
     unit: Mapped[Unit] = relationship(lazy="joined", innerjoin=True)
     instance: Mapped[Instance] = relationship()
 
@@ -212,6 +214,34 @@ class HumanTask(Base):
     def withdrawn(self) -> bool:
         """Tell whether the task exists because its own submitter took it back (撤回), not because of a 退回."""
         return self.returned_by is not None and self.sent_back_as == "withdrawn"
+
+
+class SignGroup(Base):
+    """加签 / 委派: people a task's holder added to his step; the process model stays as deployed.
+
+    Each added person gets a ``HumanTask`` row on the same SpiffWorkflow task, which stays READY until the group is
+    done. ``mode``: before (前加签) | after (后加签) | parallel (并加签) | delegate (委派);
+    ``rule``: all (会签) | any (或签).
+    """
+
+    __tablename__ = "sign_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    #: The holder's row (no foreign key: human_tasks already points here, and a cycle would order DDL badly).
+    task_id: Mapped[str] = mapped_column(String(36), index=True)
+    mode: Mapped[str] = mapped_column(String(20))
+    rule: Mapped[str] = mapped_column(String(10))
+    added_by: Mapped[str] = mapped_column(String(60))
+    #: Usernames added, in the order given (for 后加签 their rows appear only once the holder has decided).
+    signers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    #: The holder's validated form values, kept while the added approvers still have to agree (后加签 / 并加签).
+    held_values: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    held_by: Mapped[str | None] = mapped_column(String(60))
+    held_for: Mapped[str | None] = mapped_column(String(60))
+    closed_at: Mapped[dt.datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(20))  # agreed | disagreed | removed | cancelled
 
 
 class AuditEntry(Base):

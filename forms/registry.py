@@ -24,6 +24,7 @@ from forms.review import (
     OfficeTopicReviewForm,
     ReviewForm,
     SecrecyReviewForm,
+    SignOpinionForm,
 )
 from forms.topic import TopicApplicationForm
 
@@ -50,6 +51,7 @@ _SPECS = (
     FormSpec("monitoring_report", "会后舆情报告", MonitoringReportForm),
     FormSpec("escalation_handling", "重大舆情处置", EscalationHandlingForm),
     FormSpec("closing_report", "舆情处置总结报告", ClosingReportForm),
+    FormSpec("sign_opinion", "加签意见", SignOpinionForm),
 )
 _BY_KEY = {spec.key: spec for spec in _SPECS}
 

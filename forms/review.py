@@ -13,6 +13,7 @@ COMMENT_REQUIRED = "退回或不同意时须填写审批意见"
 
 APPROVAL_DECISIONS = {"approve": "同意", "return": "退回修改", "reject": "不同意"}
 SECRECY_DECISIONS = {"pass": "通过", "return": "退回修改"}
+SIGN_DECISIONS = {"agree": "同意", "disagree": "不同意"}
 OFFICE_DECISIONS = {"accept": "受理", "return": "退回修改", "decline": "不予受理"}
 
 
@@ -65,4 +66,12 @@ class ContentApprovalForm(ReviewForm):
 
     positive = frozenset({"approve"})
     decision = inputs.choice("审定结论", APPROVAL_DECISIONS)
+    comment = review_comment()
+
+
+class SignOpinionForm(ReviewForm):
+    """加签意见: an added approver's opinion on the step the holder added him to."""
+
+    positive = frozenset({"agree"})
+    decision = inputs.choice("加签意见", SIGN_DECISIONS)
     comment = review_comment()

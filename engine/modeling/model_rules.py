@@ -25,6 +25,7 @@ SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 B, S = f"{{{BPMN_NS}}}", f"{{{SPIFF_NS}}}"
 
 HUMAN_TASKS = ("userTask", "manualTask")
+ADDED_SIGNER_FORM = "sign_opinion"
 VENDORS = {
     "http://camunda.org/schema/1.0/bpmn": "Camunda",
     "http://camunda.org/schema/zeebe/1.0": "Camunda 8 (Zeebe)",
@@ -89,6 +90,8 @@ def _human_task_messages(task: Any) -> Iterator[str]:
         yield "用户任务缺少 formKey 属性"
     elif form_key not in FORM_KEYS:
         yield f"formKey “{form_key}” 不是已知表单（可用：{', '.join(FORM_KEYS)}）"
+    elif form_key == ADDED_SIGNER_FORM:
+        yield f"表单 {ADDED_SIGNER_FORM} 只供加签人提出意见，不能作为流程环节的表单"
     due = props.get("dueInWorkdays")
     if due is None:
         yield "缺少 dueInWorkdays 属性（办理期限，工作日）"
@@ -99,6 +102,9 @@ def _human_task_messages(task: Any) -> Iterator[str]:
         yield "未指定办理角色（candidateRoles 属性）"
     yield from (f"未知角色 “{role}”（可用：{', '.join(ROLES)}）" for role in roles if role not in ROLES)
     yield from _carbon_copy_messages(props)
+    loop = task.find(f"{B}multiInstanceLoopCharacteristics")
+    if loop is not None:
+        yield from _multi_instance_messages(loop, props.get("assigneeVariable", "").strip())
 
 
 def _carbon_copy_messages(props: dict[str, str]) -> Iterator[str]:
@@ -111,6 +117,18 @@ def _carbon_copy_messages(props: dict[str, str]) -> Iterator[str]:
         message = username_problem(username)
         if message:
             yield f"抄送人员（ccUsers）：{message}"
+
+
+def _multi_instance_messages(loop: Any, assignee_variable: str) -> Iterator[str]:
+    # 会签 / 或签 / 依次审批 (isSequential="true"): one task per approver, each assigned through assigneeVariable.
+    kind = "依次审批" if loop.get("isSequential") == "true" else "会签/或签"
+    if loop.find(f"{B}loopDataInputRef") is None and loop.find(f"{B}loopCardinality") is None:
+        yield f"{kind}任务须用 loopDataInputRef 指定审批人名单（或用 loopCardinality 指定人数）"
+    item = loop.find(f"{B}inputDataItem")
+    item_name = (item.get("name") or item.get("id") or "") if item is not None else ""
+    if assignee_variable and assignee_variable != item_name:
+        yield (f"{kind}任务的指定办理人变量 “{assignee_variable}” 须与多实例输入项（inputDataItem）同名，"
+               f"每位审批人才会收到自己的任务")
 
 
 def lane_problems(root: Any) -> list[Problem]:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,16 +16,17 @@ import forms
 from engine import clock
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import Attachment, HumanTask, Instance, Unit, User
-from engine.org.access import acting_for, holds_candidate_role, require_can_act, require_visible
-from engine.review.carbon_copy import copy_on_completion
-from engine.review.delegation import load_delegations
+from engine.org.access import acting_for, holds_candidate_role, require_can_act
+from engine.review import signing
+from engine.review.completion import finish_task
+from engine.review.completion import open_task as _open_task
 from engine.review.reviewing import returnable_steps, send_back
 from engine.workdays.calendar import WorkCalendar
 from engine.workdays.store import load_calendar
 from engine.workflow.deploy import latest_version, model_of
 from engine.workflow.runtime import ProcessRuntime
 from engine.workflow.scripting import shanghai_today
-from engine.workflow.uow import audit, record_end, record_incident, require_instance, save_workflow, unit_of_work
+from engine.workflow.uow import audit, save_workflow, unit_of_work
 
 #: The decision value every review form uses for 退回修改.
 RETURN_DECISION = "return"
@@ -96,6 +95,8 @@ def release_task(session: Session, runtime: ProcessRuntime, actor: User, task_id
         task, instance = _open_task(session, actor, task_id)
         if task.assignee is None or task.assignee not in (actor.username, acting_for(actor, task)):
             raise Forbidden("只能释放自己认领的任务")
+        if signing.open_group(session, task.id) is not None:
+            raise Conflict("本环节有进行中的加签或委派，不能释放；请先减签")
         task.assignee = None
         audit(session, instance, actor.username, "release", task_id=task.id, task_name=task.name,
               bpmn_id=task.bpmn_id)
@@ -120,30 +121,15 @@ def complete_task(
         if steps:
             # One 退回: the decision takes the 退回 panel's path (same task rows, notice, banner and trail). With
             # no earlier step to go back to, the model's own flow for the decision is all there is.
+            signing.require_holder_row(task)
             send_back(session, runtime, actor, task, instance, str(values.get("comment") or ""), steps=steps)
             return instance
-        spiff_task.set_data(**workflow_values(task, values))
-        task.completed_at, task.completed_by, task.closed_reason = clock.now(), actor.username, "completed"
-        task.on_behalf_of = acting_for(actor, task)
-        task.decision = values.get("decision") if forms.decision_field(task.form_key) else None
-        task.assignee = task.assignee or actor.username
-        # Audit before running on: an incident raised by the next steps belongs after the completion in history.
-        audit(session, instance, actor.username, "complete", task_id=task.id, task_name=task.name,
-              bpmn_id=task.bpmn_id, comment=values.get("comment") or None, data_changed=values,
-              on_behalf_of=task.on_behalf_of)
-        copy_on_completion(session, instance, task, spiff_task.task_spec.extensions.get("properties", {}), actor,
-                           values)
-        _run(session, runtime, instance, workflow, spiff_task, actor)
-        save_workflow(session, runtime, instance, workflow, calendar, actor=actor.username)
-        record_end(session, instance, actor.username)
+        # 加签 / 委派: an added approver's opinion, or the holder's decision kept until the added approvers agree.
+        if signing.handled(session, runtime, actor, task, instance, workflow, calendar, values):
+            return instance
+        finish_task(session, runtime, instance, workflow, calendar, task, values, actor.username,
+                    acting_for(actor, task))
     return instance
-
-
-def workflow_values(task: HumanTask, values: dict[str, Any]) -> dict[str, Any]:
-    """Name a review's decision after its step so later gateways read the right one."""
-    if forms.decision_field(task.form_key) is None:
-        return values
-    return {f"{task.bpmn_id}_{name}": value for name, value in values.items()}
 
 
 def form_values(task: HumanTask, data: dict[str, Any]) -> dict[str, Any]:
@@ -155,8 +141,8 @@ def form_values(task: HumanTask, data: dict[str, Any]) -> dict[str, Any]:
 
 def prefill(session: Session, runtime: ProcessRuntime, task: HumanTask) -> dict[str, Any]:
     """Load the workflow and return the values the open task's form starts with."""
-    if not task.is_open:
-        return {}
+    if not task.is_open or task.form_key == "sign_opinion":
+        return {}  # an added approver's opinion starts blank, whatever the step's own form holds
     instance = task.instance
     workflow = runtime.load(model_of(runtime, instance.version), instance.state, load_calendar(session))
     spiff_task = runtime.task(workflow, task.spiff_task_id)
@@ -181,27 +167,3 @@ def _validated(
         raise InvalidInput("表单填写有误", fields=exc.fields) from exc
     except KeyError as exc:
         raise InvalidInput(f"未知表单 {task.form_key}") from exc
-
-
-def _run(session: Session, runtime: ProcessRuntime, instance: Instance, workflow: Any, spiff_task: Any,
-         actor: User) -> None:
-    try:
-        spiff_task.run()
-        runtime.advance(workflow)
-    except (WorkflowTaskException, WorkflowException) as exc:
-        record_incident(session, instance, exc, actor.username)
-
-
-def _open_task(session: Session, actor: User, task_id: str) -> tuple[HumanTask, Instance]:
-    load_delegations(session, actor)
-    task = session.get(HumanTask, task_id)
-    if task is None:
-        raise NotFound("任务不存在或无权查看")
-    require_visible(actor, task.instance)
-    instance = require_instance(session, task.instance_id)
-    session.refresh(task)
-    if task.completed_at is not None:
-        raise Conflict("该任务已办理，不能重复提交")
-    if instance.status in ("suspended", "terminated", "completed"):
-        raise Conflict(f"申请当前状态为 {instance.status}，不能办理")
-    return task, instance

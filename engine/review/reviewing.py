@@ -16,6 +16,7 @@ from engine.models import AuditEntry, Comment, HumanTask, Instance, RoleGrant, U
 from engine.org.access import acting_for, can_act, is_overseer, require_can_act, require_visible
 from engine.review.delegation import load_delegations
 from engine.review.notify import mark_task_notices_read, notify, task_audience
+from engine.review.signing import require_holder_row
 from engine.workdays.store import load_calendar
 from engine.workflow.deploy import model_of
 from engine.workflow.runtime import ProcessRuntime
@@ -77,6 +78,7 @@ def return_to(session: Session, runtime: ProcessRuntime, actor: User, task_id: s
         load_delegations(session, actor)
         task, instance = _open_for_action(session, actor, task_id)
         require_can_act(actor, task)
+        require_holder_row(task)
         send_back(session, runtime, actor, task, instance, comment, target_row_id)
     return instance
 
@@ -152,6 +154,7 @@ def transfer(session: Session, actor: User, task_id: str, to_username: str, reas
         load_delegations(session, actor)
         task, instance = _open_for_action(session, actor, task_id)
         require_can_act(actor, task)
+        require_holder_row(task)
         target = session.scalar(select(User).where(User.username == to_username, User.active.is_(True)))
         if target is None or target.id == actor.id or not any(target.holds(r, task.unit_id)
                                                               for r in task.candidate_roles):

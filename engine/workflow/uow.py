@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import clock
 from engine.errors import Conflict, NotFound
-from engine.models import AuditEntry, HumanTask, Instance
+from engine.models import AuditEntry, HumanTask, Instance, SignGroup
 from engine.org.access import OFFICE_ROLES, may_hold
 from engine.org.units import office_unit
 from engine.review.notify import notify_ended, notify_new_task
@@ -147,16 +147,16 @@ def _sync_tasks(
     session: Session, instance: Instance, ready: list[HumanTaskInfo], calendar: WorkCalendar, now: dt.datetime,
     send_back: SendBack | None, actor: str | None,
 ) -> None:
-    open_rows = {
-        row.spiff_task_id: row for row in session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.completed_at.is_(None))
-        )
-    }
+    rows = list(session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.completed_at.is_(None))))
+    # Added approvers' rows (加签) share the holder's SpiffWorkflow task: only the holder's row stands for it.
+    open_rows = {row.spiff_task_id: row for row in rows if row.sign_group_id is None}
     ready_ids = {info.task_id for info in ready}
-    for task_id, row in open_rows.items():
-        if task_id not in ready_ids:
+    for row in rows:
+        if row.spiff_task_id not in ready_ids:
             # The engine moved past it (a parallel branch ended, the instance was sent back or migrated).
             row.completed_at, row.closed_reason = now, "cancelled"
+    _close_orphan_groups(session, instance, now)
     for info in ready:
         if info.task_id not in open_rows:
             row = _new_task_row(session, instance, info, calendar, now)
@@ -167,6 +167,18 @@ def _sync_tasks(
                     row.assignee = send_back.assignee
             session.add(row)
             notify_new_task(session, instance, row, actor)
+
+
+def _close_orphan_groups(session: Session, instance: Instance, now: dt.datetime) -> None:
+    # A step sent back (退回 / 撤回) or moved past ends its 加签 too: nobody is left waiting on it.
+    for group in session.scalars(select(SignGroup).where(
+            SignGroup.instance_id == instance.id, SignGroup.closed_at.is_(None))):
+        holder = session.get(HumanTask, group.task_id)
+        if holder is None or holder.completed_at is not None:
+            group.closed_at, group.outcome = now, "cancelled"
+            for row in session.scalars(select(HumanTask).where(
+                    HumanTask.sign_group_id == group.id, HumanTask.completed_at.is_(None))):
+                row.completed_at, row.closed_reason = now, "cancelled"
 
 
 def _new_task_row(

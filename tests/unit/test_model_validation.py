@@ -312,3 +312,28 @@ def test_a_loop_of_automatic_steps_only_is_reported_as_endless():
     message = the_one_problem_at("gw_conference_status", bpmn)
 
     assert "自动环节构成循环（举行情况？ → 改期）" in message and "无限循环" in message
+
+
+# --- 会签 / 或签 / 依次审批 ---------------------------------------------------------------------------------
+
+
+SEQUENTIAL = (Path(__file__).resolve().parent.parent / "data" / "sequential_sign.bpmn").read_text(encoding="utf-8")
+
+
+def test_a_sequential_countersign_task_passes_the_rules():
+    assert validate_model(SEQUENTIAL, []) == []
+
+
+def test_a_sequential_task_without_a_list_of_approvers_is_reported_on_the_task():
+    bpmn = edited(SEQUENTIAL, "<bpmn:loopDataInputRef>seq_reviewers</bpmn:loopDataInputRef>", "")
+    assert "依次审批任务须用 loopDataInputRef 指定审批人名单" in the_one_problem_at("seq_review", bpmn, [])
+
+
+def test_an_assignee_variable_that_is_not_the_input_item_is_reported_on_the_task():
+    bpmn = edited(SEQUENTIAL, 'name="assigneeVariable" value="seq_reviewer"', 'name="assigneeVariable" value="who"')
+    assert "指定办理人变量 “who” 须与多实例输入项（inputDataItem）同名" in the_one_problem_at("seq_review", bpmn, [])
+
+
+def test_the_added_approvers_opinion_form_cannot_be_a_step_of_a_model():
+    bpmn = edited(BPMN, 'name="formKey" value="secrecy_review"', 'name="formKey" value="sign_opinion"')
+    assert the_one_problem_at("secrecy_review", bpmn) == "表单 sign_opinion 只供加签人提出意见，不能作为流程环节的表单"

@@ -9,7 +9,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 import forms
-from webapp.api import schemas
+from webapp.api import schemas, signing_schemas
 
 _DESCRIPTION = "新闻发布审批流程平台 JSON API。错误统一为 {\"error\": {code, message, fields?}}。"
 _BEARER = [{"bearerAuth": []}]
@@ -53,18 +53,19 @@ def build_spec() -> dict[str, Any]:
                    plugins=[MarshmallowPlugin()], servers=[{"url": "/api/v1"}],
                    info={"description": _DESCRIPTION})
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for name in dir(schemas):
-        obj = getattr(schemas, name)
-        registered = spec.to_dict().get("components", {}).get("schemas", {})
-        if isinstance(obj, type) and issubclass(obj, schemas.Schema) and obj.__module__ == schemas.__name__ \
-                and name not in registered:
-            spec.components.schema(name, schema=obj)
+    for module in (schemas, signing_schemas):
+        for name in dir(module):
+            obj = getattr(module, name)
+            registered = spec.to_dict().get("components", {}).get("schemas", {})
+            if isinstance(obj, type) and issubclass(obj, schemas.Schema) and obj.__module__ == module.__name__ \
+                    and name not in registered:
+                spec.components.schema(name, schema=obj)
     for key in forms.FORM_KEYS:
         spec.components.schema(f"form_{key}", schema=forms.marshmallow_schema(key))
     for code in (400, 401, 403, 404, 409, 413, 422):
         spec.components.response(f"E{code}", {"description": f"HTTP {code}", "content": {
             "application/json": {"schema": "ErrorOut"}}})
-    for path, method, summary, request, response, status, many in _ROUTES:
+    for path, method, summary, request, response, status, many in _ROUTES + signing_schemas.ROUTES:
         spec.path(path=path, operations={method: _operation(path, summary, request, response, status, many)})
     return spec.to_dict()
 

@@ -24,6 +24,7 @@ def task_dict(task: HumanTask) -> dict[str, Any]:
         "overdue": task.is_open and task.due_at is not None and task.due_at < clock.now(),
         "completed_at": task.completed_at, "completed_by": task.completed_by, "on_behalf_of": task.on_behalf_of,
         "returned_by": task.returned_by, "returned_comment": task.returned_comment, "opened_at": task.opened_at,
+        "sign_group_id": task.sign_group_id,
     }
 
 

@@ -64,6 +64,7 @@ class TaskOut(Schema):
     returned_by = fields.String(allow_none=True, metadata={"description": "退回/撤回至此步骤的用户"})
     returned_comment = fields.String(allow_none=True, metadata={"description": "退回理由"})
     opened_at = fields.DateTime(allow_none=True)
+    sign_group_id = fields.Integer(allow_none=True, metadata={"description": "加签 / 委派：加签人的任务所属的加签"})
 
 
 class FormFieldOut(Schema):

@@ -16,6 +16,7 @@ from engine.models import Attachment, AuditEntry, HumanTask, Instance, User
 from engine.org.access import ROLE_LABELS, can_act, is_overseer, takes_part
 from engine.review.attachments import KINDS
 from engine.review.reviewing import only_own_steps
+from webapp.applications.signing_present import people_in, sign_action, sign_detail
 from webapp.audit_texts import audit_text
 from webapp.audit_texts import outcome_label as audit_outcome_label
 from webapp.i18n import translate
@@ -78,7 +79,7 @@ class Event:
     comment: str | None
     on_behalf_of: str | None = None
     transferred_to: str | None = None
-    #: Structured facts in words (抄送: to whom), beside the actor's own ``comment``.
+    #: Structured facts in words (抄送: to whom; 加签: mode, rule and people), beside the actor's own ``comment``.
     detail: str | None = None
 
 
@@ -155,7 +156,8 @@ def timeline(session: Session, instance: Instance) -> list[Event]:
     forms_of = dict(session.execute(select(HumanTask.id, HumanTask.form_key)
                                     .where(HumanTask.instance_id == instance.id)).tuples().all())
     copied = [name for e in entries if e.action == "cc" for name in (e.data_changed or {}).get("recipients", [])]
-    names = display_names(session, [e.actor for e in entries] + [e.on_behalf_of for e in entries] + copied)
+    names = display_names(session, [e.actor for e in entries] + [e.on_behalf_of for e in entries] + copied
+                          + people_in(entries))
     return [_event(e, forms_of.get(e.task_id or ""), names) for e in entries]
 
 
@@ -183,12 +185,15 @@ def _event(entry: AuditEntry, form_key: str | None, names: dict[str, str]) -> Ev
         tone = "positive" if value in forms.positive_decisions(form_key) else "negative"
     elif entry.action in ("return", "withdraw", "incident"):
         tone = "negative"
+    elif (signed := sign_action(entry)) is not None:
+        label, tone = signed
     other = names.get(entry.on_behalf_of or "", entry.on_behalf_of)
     return Event(
         at=entry.at, actor=names.get(entry.actor, entry.actor), action=label, tone=tone,
         step=gettext(entry.task_name) if entry.task_name else None, comment=audit_text(entry, names),
         on_behalf_of=other if entry.action in ("complete", "return") else None,
-        transferred_to=other if entry.action == "transfer" else None, detail=copy_detail(entry, names),
+        transferred_to=other if entry.action == "transfer" else None,
+        detail=copy_detail(entry, names) or sign_detail(entry, names),
     )
 
 

@@ -158,6 +158,71 @@ function LaneRoleEntry({ element, id }) {
   });
 }
 
+// --- 会签 / 或签 / 依次审批 (a multi-instance user task) ---------------------------------------------
+// One approver per task from the loop's input list. 会签: all in parallel, every one must act; 或签: in parallel,
+// the first decision ends the step (completionCondition on the step's decision); 依次审批: one after another
+// (isSequential="true"). The choice is one command (`pressflow.setSignRule`), so undo/redo covers it.
+
+function loopOf(bo) {
+  const loop = bo.get ? bo.get('loopCharacteristics') : null;
+  return loop && loop.$instanceOf && loop.$instanceOf('bpmn:MultiInstanceLoopCharacteristics') ? loop : null;
+}
+
+function signRuleOf(loop) {
+  if (loop.get('isSequential')) return 'sequential';
+  return loop.get('completionCondition') ? 'any' : 'all';
+}
+
+// 或签 ends the step once one approver has decided: the decision is stored as <task id>_decision (the form's
+// decision named after its step) and collected through the loop's output item.
+function anyCondition(bo, loop) {
+  const output = loop.get('outputDataItem');
+  const name = (output && (output.get('name') || output.get('id'))) || `${bo.id}_decision`;
+  return `${name} is not None`;
+}
+
+function SetSignRuleHandler(modeling, moddle) {
+  this._modeling = modeling;
+  this._moddle = moddle;
+}
+SetSignRuleHandler.$inject = ['modeling', 'moddle'];
+
+SetSignRuleHandler.prototype.preExecute = function (context) {
+  const { element, rule } = context;
+  const bo = element.businessObject;
+  const loop = loopOf(bo);
+  if (!loop) return;
+  const condition = rule === 'any'
+    ? this._moddle.create('bpmn:FormalExpression', { body: anyCondition(bo, loop) }) : undefined;
+  this._modeling.updateModdleProperties(element, loop, {
+    isSequential: rule === 'sequential', completionCondition: condition,
+  });
+};
+
+function registerSignRuleCommand(commandStack) {
+  commandStack.registerHandler('pressflow.setSignRule', SetSignRuleHandler);
+}
+registerSignRuleCommand.$inject = ['commandStack'];
+
+function SignRuleEntry({ element, id }) {
+  const commandStack = useService('commandStack');
+  const { text } = usePanelConfig();
+  return h(SelectEntry, {
+    element, id, label: text.signRule, description: text.signRuleHelp,
+    getValue: () => signRuleOf(loopOf(element.businessObject)),
+    setValue: (rule) => commandStack.execute('pressflow.setSignRule', { element, rule }),
+    getOptions: () => [
+      { value: 'all', label: text.signAll }, { value: 'any', label: text.signAny },
+      { value: 'sequential', label: text.signSequential },
+    ],
+  });
+}
+
+function signRuleEntries(element) {
+  if (!loopOf(element.businessObject)) return [];
+  return [{ id: 'pressflow-signRule', element, component: SignRuleEntry, isEdited: () => true }];
+}
+
 // --- the provider ---------------------------------------------------------------------------------
 
 function is(element, type) {
@@ -169,6 +234,7 @@ function taskGroup(element, { roles, text }) {
   const entries = [
     { id: 'pressflow-formKey', element, component: FormKeyEntry, isEdited: isSelectEntryEdited },
     { id: 'pressflow-dueInWorkdays', element, component: DueEntry, isEdited: isNumberFieldEntryEdited },
+    ...signRuleEntries(element),
     ...roles.map((role) => ({
       id: `pressflow-role-${role.value}`, element, role, component: RoleEntry, isEdited: isCheckboxEntryEdited,
     })),
@@ -282,8 +348,9 @@ PressflowCcProvider.prototype.getGroups = function (element) {
 // --- end of 抄送 ----------------------------------------------------------------------------------------
 
 const PressflowModule = {
-  __init__: ['pressflowSetProperties', 'pressflowPropertiesProvider', 'pressflowCcProvider'],
+  __init__: ['pressflowSetProperties', 'pressflowSetSignRule', 'pressflowPropertiesProvider', 'pressflowCcProvider'],
   pressflowSetProperties: ['type', registerCommand],
+  pressflowSetSignRule: ['type', registerSignRuleCommand],
   pressflowPropertiesProvider: ['type', PressflowPropertiesProvider],
   pressflowCcProvider: ['type', PressflowCcProvider],
   debounceInput: ['factory', flushableDebounce],

@@ -173,7 +173,10 @@ def _panel_config() -> dict[str, Any]:
         "text": {"group": _("PressFlow 属性"), "form": _("表单"), "due": _("办理期限（工作日）"),
                  "dueInvalid": _("请输入不小于 0 的整数。"), "laneRole": _("泳道对应的角色"),
                  "laneRoleHelp": _("未设置时按泳道 ID（Lane_角色）对应角色。"), "unset": _("（未设置）"),
-                 "unknownValue": _("%s（未知）")},
+                 "unknownValue": _("%s（未知）"),
+                 "signRule": _("多人审批方式"), "signAll": _("会签（全部审批）"), "signAny": _("或签（一人审批即可）"),
+                 "signSequential": _("依次审批（按名单顺序逐一审批）"),
+                 "signRuleHelp": _("每位审批人一个任务，名单来自多实例的输入集合。")},
     }
 
 

@@ -17,6 +17,7 @@ from engine.org.access import ROLE_LABELS
 from engine.supervision import actions as supervisor_actions
 from engine.workflow.runtime import ProcessRuntime
 from engine.workflow.step_states import OpenStep, StepStates, step_states
+from webapp.applications.signing_present import ACTION_LABELS as SIGN_ACTION_LABELS
 from webapp.i18n import translate, translated_bpmn
 
 STATUS_LABELS = {
@@ -50,6 +51,7 @@ ACTION_LABELS = {
     "move_back": lazy_gettext("督办回退"),
     "cc": lazy_gettext("抄送"),
     "cc_read": lazy_gettext("已阅抄送"),
+    **SIGN_ACTION_LABELS,
 }
 SYSTEM = "system"
 

@@ -12,6 +12,7 @@ from engine.models import AuditEntry, HumanTask, Instance
 from engine.org.access import require_visible
 from webapp.extensions import db
 from webapp.i18n import translated_bpmn
+from webapp.tasks.signing_views import sign_overlays
 from webapp.web import current_user, login_required
 
 bp = Blueprint("diagram", __name__, url_prefix="/diagram")
@@ -30,7 +31,10 @@ def bpmn(instance_id: int) -> Response:
 @bp.get("/<int:instance_id>/states.json", endpoint="states")
 @login_required
 def states(instance_id: int) -> Response:
-    """Which steps are done and which are waiting now: ``{completed: [bpmn ids], current: [...], failed: [...]}``."""
+    """Which steps are done and which are waiting now: ``{completed: [bpmn ids], current: [...], failed: [...]}``.
+
+    ``signers`` (only when there are any) maps a step with 加签 / 委派 going on to the added people and their state.
+    """
     instance = require_visible(current_user(), db.session.get(Instance, instance_id))
     rows = db.session.execute(select(HumanTask.bpmn_id, HumanTask.completed_at, HumanTask.closed_reason)
                               .where(HumanTask.instance_id == instance.id)).all()
@@ -39,4 +43,6 @@ def states(instance_id: int) -> Response:
     done |= set(db.session.scalars(select(AuditEntry.bpmn_id).where(
         AuditEntry.instance_id == instance.id, AuditEntry.action == "complete", AuditEntry.bpmn_id.is_not(None))))
     failed = [instance.incident["bpmn_id"]] if instance.incident and instance.incident.get("bpmn_id") else []
-    return jsonify(completed=sorted(done - current), current=sorted(current), failed=failed)
+    signers = sign_overlays(instance.id)
+    return jsonify(completed=sorted(done - current), current=sorted(current), failed=failed,
+                   **({"signers": signers} if signers else {}))

@@ -23,7 +23,7 @@ FILTERS = ("process", "step", "unit", "q")
 STEP_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,99}")
 SEARCH_MAX = 100
 #: The actions whose rows make up the 审批意见 of an application.
-OPINION_ACTIONS = ("complete", "return", "transfer")
+OPINION_ACTIONS = ("complete", "return", "transfer", "sign_opinion", "delegate_done")
 
 
 @dataclass(frozen=True)
@@ -173,10 +173,17 @@ def _decision_of(entry: AuditEntry, form_key: str | None) -> tuple[str, bool] | 
         return gettext("退回"), False
     if entry.action == "transfer":
         return gettext("转办"), True
+    if entry.action == "sign_opinion":
+        value = (entry.data_changed or {}).get("decision")
+        label = gettext("加签意见：%(decision)s", decision=decision_label("sign_opinion", value))
+        return label, value in forms.positive_decisions("sign_opinion")
     if form_key is None or forms.decision_field(form_key) is None:
         return None
     value = (entry.data_changed or {}).get("decision")
-    return decision_label(form_key, value), value in forms.positive_decisions(form_key)
+    label = decision_label(form_key, value)
+    if entry.action == "delegate_done":
+        label = gettext("委派办理：%(decision)s", decision=label)
+    return label, value in forms.positive_decisions(form_key)
 
 
 def decision_label(form_key: str, value: str | None) -> str:

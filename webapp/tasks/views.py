@@ -13,7 +13,7 @@ from engine import clock
 from engine.errors import InvalidInput
 from engine.models import HumanTask
 from engine.org.access import acting_for, can_act, holds_candidate_role
-from engine.review import applications, attachments, reviewing
+from engine.review import applications, attachments, reviewing, signing
 from engine.workdays.store import load_calendar
 from webapp.extensions import db
 from webapp.tasks import attachments as task_attachments
@@ -128,21 +128,23 @@ def _task_page(task: HumanTask, values: dict[str, Any], error: InvalidInput | No
     user = current_user()
     instance = task.instance
     acting = task.is_open and instance.status not in ("suspended", "terminated", "completed") and can_act(user, task)
-    steps = reviewing.returnable_steps(db.session, _runtime(), task) if acting else []
+    holding = acting and task.sign_group_id is None  # an added approver (加签) only gives an opinion
+    steps = reviewing.returnable_steps(db.session, _runtime(), task) if holding else []
     files = attachments.list_attachments(db.session, user, instance.id)
     names = present.display_names(db.session, [task.assignee, task.returned_by, task.completed_by, task.on_behalf_of,
                                                *(f.uploaded_by for f in files), *(s.completed_by for s in steps)])
     return render_template(
         "tasks/show.html", task=task, instance=instance, values=values, acting=acting, names=names, steps=steps,
         panel=panel, error=error, errors=(error.fields or {}) if error else {},
-        posted=request.form if panel in ("return", "transfer") else {},
+        posted=request.form if panel in ("return", "transfer", "add_sign", "delegate") else {},
         fields=formdata.describe(task.form_key, instance.data if task.is_open else None),
         decisions=formdata.decision_choices(task.form_key),
         list_rows=formdata.list_rows, due=present.due_of(task, load_calendar(db.session), clock.now()),
         can_claim=task.is_open and task.assignee is None and holds_candidate_role(user, task),
         can_release=task.is_open and task.assignee is not None
-        and task.assignee in (user.username, acting_for(user, task)),
-        candidates=reviewing.transfer_candidates(db.session, user, task) if acting else [],
+        and task.assignee in (user.username, acting_for(user, task))
+        and signing.open_group(db.session, task.id) is None,
+        candidates=reviewing.transfer_candidates(db.session, user, task) if holding else [],
         application=present.application_fields(instance), opinions=present.opinions_of(db.session, instance),
         files=[(f, present.attachment_url(instance.id, f.id)) for f in files], kinds=attachments.KINDS,
         attachment_panel=task_attachments.panel(task, files, acting), **state,

@@ -1,7 +1,7 @@
 """notification params: sentences stored as codes + facts, daily digest, webhook deliveries
 
 Revision ID: 0007_notification_params
-Revises: 0005_task_actionability
+Revises: 0006_added_signers
 Create Date: 2026-12-02 15:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0007_notification_params'
-down_revision = '0005_task_actionability'
+down_revision = '0006_added_signers'
 branch_labels = None
 depends_on = None
 

@@ -44,6 +44,22 @@
     });
   }
 
+  // 加签 / 委派: name the added approvers on their step (the model itself is unchanged).
+  function overlaySigners(viewer, signers) {
+    var overlays = viewer.get('overlays');
+    var registry = viewer.get('elementRegistry');
+    Object.keys(signers || {}).forEach(function (id) {
+      var element = registry.get(id);
+      if (!element) {
+        return;
+      }
+      var note = document.createElement('div');
+      note.className = 'pf-signers';
+      note.textContent = signers[id];
+      overlays.add(id, 'pf-signers', { position: { top: element.height + 4, left: 0 }, html: note });
+    });
+  }
+
   function render(container) {
     if (container.getAttribute('data-rendered')) {
       return;
@@ -61,6 +77,7 @@
       return viewer.importXML(loaded[0]).then(function () {
         viewer.get('canvas').zoom('fit-viewport', 'auto');
         mark(viewer, loaded[1]);
+        overlaySigners(viewer, loaded[1].signers);
         container.setAttribute('data-ready', '1');
       });
     }).catch(function (error) {

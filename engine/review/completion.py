@@ -1,0 +1,76 @@
+"""Completing a step in the engine: store the decision, run the workflow on, record how it ended.
+
+Shared by 办理 (``applications.complete_task``) and by 加签, where the holder's decision waits for the added
+approvers and completes the step only once they agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.exceptions import WorkflowException
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import forms
+from engine import clock
+from engine.errors import Conflict, NotFound
+from engine.models import HumanTask, Instance, User
+from engine.org.access import require_visible
+from engine.review.carbon_copy import copy_on_completion
+from engine.review.delegation import load_delegations
+from engine.workdays.calendar import WorkCalendar
+from engine.workflow.runtime import ProcessRuntime
+from engine.workflow.uow import audit, record_end, record_incident, require_instance, save_workflow
+
+
+def workflow_values(task: HumanTask, values: dict[str, Any]) -> dict[str, Any]:
+    """Name a review's decision after its step so later gateways read the right one."""
+    if forms.decision_field(task.form_key) is None:
+        return values
+    return {f"{task.bpmn_id}_{name}": value for name, value in values.items()}
+
+
+def finish_task(
+    session: Session, runtime: ProcessRuntime, instance: Instance, workflow: Any, calendar: WorkCalendar,
+    task: HumanTask, values: dict[str, Any], actor: str, on_behalf_of: str | None,
+) -> None:
+    """Complete the step's SpiffWorkflow task with validated values as ``actor`` and save the instance."""
+    spiff_task = runtime.task(workflow, task.spiff_task_id)
+    assert spiff_task is not None  # noqa: S101 - the caller checked the task is READY in this unit of work
+    spiff_task.set_data(**workflow_values(task, values))
+    task.completed_at, task.completed_by, task.closed_reason = clock.now(), actor, "completed"
+    task.on_behalf_of = on_behalf_of
+    task.decision = values.get("decision") if forms.decision_field(task.form_key) else None
+    task.assignee = task.assignee or actor
+    # Audit before running on: an incident raised by the next steps belongs after the completion in history.
+    audit(session, instance, actor, "complete", task_id=task.id, task_name=task.name, bpmn_id=task.bpmn_id,
+          comment=values.get("comment") or None, data_changed=values, on_behalf_of=on_behalf_of)
+    sender = session.scalar(select(User).where(User.username == actor))
+    if sender is not None:
+        copy_on_completion(session, instance, task, spiff_task.task_spec.extensions.get("properties", {}), sender,
+                           values)
+    try:
+        spiff_task.run()
+        runtime.advance(workflow)
+    except (WorkflowTaskException, WorkflowException) as exc:
+        record_incident(session, instance, exc, actor)
+    save_workflow(session, runtime, instance, workflow, calendar, actor=actor)
+    record_end(session, instance, actor)
+
+
+def open_task(session: Session, actor: User, task_id: str) -> tuple[HumanTask, Instance]:
+    """Load an open task the actor may see, holding its instance's lock, or raise why it cannot be acted on."""
+    load_delegations(session, actor)
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound("任务不存在或无权查看")
+    require_visible(actor, task.instance)
+    instance = require_instance(session, task.instance_id)
+    session.refresh(task)
+    if task.completed_at is not None:
+        raise Conflict("该任务已办理，不能重复提交")
+    if instance.status in ("suspended", "terminated", "completed"):
+        raise Conflict(f"申请当前状态为 {instance.status}，不能办理")
+    return task, instance
