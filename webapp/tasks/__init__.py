@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks", template_folder="templates")
 
-from webapp.tasks import views  # noqa: E402,F401 - registers the routes on bp
+from webapp.tasks import batch_views, phrase_views, views  # noqa: E402,F401 - registers the routes on bp
