@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from flask_babel import gettext
@@ -17,7 +17,9 @@ from engine.workflow.deploy import latest_versions
 
 STEP_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,99}")
 SEARCH_MAX = 100
+#: Offered in the page-size menu; any size up to PER_PAGE_MAX is accepted.
 PER_PAGE_CHOICES = (10, 20, 50, 100)
+PER_PAGE_MAX = 100
 PER_PAGE_DEFAULT = 20
 API_PER_PAGE_MAX = 200
 API_PER_PAGE_DEFAULT = 100
@@ -124,13 +126,11 @@ def _page(values: dict[str, str], name: str, problems: _Problems) -> int:
 
 
 def _per_page(values: dict[str, str], problems: _Problems, api: bool) -> int:
-    number = _integer(values["per_page"], API_PER_PAGE_DEFAULT if api else PER_PAGE_DEFAULT)
-    allowed: Callable[[int], bool] = (lambda n: 1 <= n <= API_PER_PAGE_MAX) if api else PER_PAGE_CHOICES.__contains__
-    if number is None or not allowed(number):
-        message = (gettext("每页条数须为 1 到 %(n)s 之间的整数", n=API_PER_PAGE_MAX) if api else
-                   gettext("每页条数只能是 %(choices)s", choices=" / ".join(map(str, PER_PAGE_CHOICES))))
-        problems.add(gettext("每页条数"), message)
-        return API_PER_PAGE_DEFAULT if api else PER_PAGE_DEFAULT
+    default, most = (API_PER_PAGE_DEFAULT, API_PER_PAGE_MAX) if api else (PER_PAGE_DEFAULT, PER_PAGE_MAX)
+    number = _integer(values["per_page"], default)
+    if number is None or not 1 <= number <= most:
+        problems.add(gettext("每页条数"), gettext("每页条数须为 1 到 %(n)s 之间的整数", n=most))
+        return default
     return number
 
 
