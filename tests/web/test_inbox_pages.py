@@ -99,8 +99,8 @@ def test_bad_inbox_parameters_get_a_chinese_400_that_names_each_problem(web, log
     response = leader.get("/tasks?sort=fastest&order=up&page=0&per_page=abc&from=2026-02-30&to=yesterday&overdue=2")
     assert response.status_code == 400
     text = html.unescape(response.text)
-    for message in ("排序方式只能是", "顺序只能是", "页码须为 1 到", "每页条数须为 1 到 100", "“2026-02-30” 不是有效日期",
-                    "“yesterday” 不是有效日期", "取值只能是 1"):
+    for message in ("排序方式只能是", "顺序只能是", "页码须为 1 到", "每页条数须为 1 到 100",
+                    "“2026-02-30” 不是有效日期", "“yesterday” 不是有效日期", "取值只能是 1"):
         assert message in text, message
     assert _count(response.text, "queue") == 0  # nothing is listed from an unusable query
     reversed_range = leader.get("/tasks?from=2026-03-05&to=2026-03-01")
@@ -137,8 +137,8 @@ def test_the_sql_inbox_condition_agrees_with_can_act_for_every_user_and_open_tas
     chain.through_unit(login, ids[0])
     login("yz_leader").post(f"/tasks/{login('yz_leader').task_at(ids[1], 'leader_review')['id']}/claim")
     spokes = web("yz_spokes")  # a delegate of the leader sees the leader's tasks
-    created = web("yz_leader").post_form("/delegations", {"delegate": "yz_spokes", "starts_on": "2026-03-05",
-                                                          "ends_on": "2026-03-06", "reason": "出差"}, page="/delegations")
+    window = {"delegate": "yz_spokes", "starts_on": "2026-03-05", "ends_on": "2026-03-06", "reason": "出差"}
+    created = web("yz_leader").post_form("/delegations", window, page="/delegations")
     assert created.status_code == 302 and spokes.get("/tasks").status_code == 200
     from webapp.extensions import db
 
