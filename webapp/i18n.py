@@ -37,6 +37,7 @@ def model_texts() -> list[str]:
     from engine.org.access import ROLE_LABELS
     from engine.review.attachments import KINDS as ATTACHMENT_KINDS
     from engine.review.notify import KINDS as NOTIFICATION_KINDS
+    from engine.review.phrases import SYSTEM_PHRASES
 
     texts: list[str] = []
     for key in forms.FORM_KEYS:
@@ -45,6 +46,7 @@ def model_texts() -> list[str]:
     texts.extend(ROLE_LABELS.values())
     texts.extend(ATTACHMENT_KINDS.values())
     texts.extend(NOTIFICATION_KINDS.values())
+    texts.extend(SYSTEM_PHRASES)
     for path in sorted((ROOT / "processes").glob("*.bpmn")):
         root = parse_model_xml(path.read_text(encoding="utf-8")).getroot()
         texts.extend(el.get("name", "") for tag in NAMED for el in root.iter(f"{{{BPMN_NS}}}{tag}"))
