@@ -145,3 +145,28 @@ def test_the_discussion_is_shown_and_posted_from_the_task_page_and_shared_with_t
     empty = leader.post_form(f"/tasks/{task_id}/comments", {"body": " "}, page=f"/tasks/{task_id}")
     assert empty.status_code == 422 and "评论须为 1–2000 个字符" in _text(empty.text)
     assert web("jb_leader").post_form(f"/tasks/{task_id}/comments", {"body": "看看"}, page="/tasks").status_code == 404
+
+
+def test_the_api_batch_names_refused_tasks_and_phrases_are_saved_listed_and_deleted(app, login):
+    _second_leader(app)
+    tasks = _leader_tasks(login, [chain.apply(login, title=title) for title in TITLES[:2]])
+    assert login("yz_leader2").post(f"/tasks/{tasks[1]}/claim").status_code == 200
+    leader = login("yz_leader")
+    response = leader.post("/tasks/batch", json={"tasks": tasks, "step": "leader_review", "decision": "approve",
+                                                 "comment": "同意。"})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert [i["task"] for i in body["completed"]] == [tasks[0]]
+    assert body["refused"] == [{"task": tasks[1], "name": f"《{TITLES[1]}》主要负责人审核",
+                                "reason": "此任务已由 yz_leader2 认领"}]
+    bad = leader.post("/tasks/batch", json={"tasks": [], "step": "leader_review", "decision": "approve"})
+    assert bad.status_code == 422 and "error" in bad.get_json()
+
+    saved = leader.post("/phrases", json={"text": "请按程序报送。"})
+    assert saved.status_code == 201 and saved.get_json()["system"] is False
+    listed = leader.get("/phrases").get_json()
+    assert listed[0] == {"id": None, "text": "同意。", "system": True} and listed[-1]["text"] == "请按程序报送。"
+    assert login("yz_spokes").client.delete(f"/api/v1/phrases/{saved.get_json()['id']}",
+                                            headers=login("yz_spokes").headers).status_code == 404
+    assert leader.client.delete(f"/api/v1/phrases/{saved.get_json()['id']}", headers=leader.headers).status_code == 204
+    assert leader.post("/phrases", json={"text": "x" * 201}).status_code == 422

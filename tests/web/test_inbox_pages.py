@@ -125,11 +125,12 @@ def test_the_api_pages_tasks_with_a_total_count_and_page_links(login, frozen_clo
 def test_bad_api_task_parameters_get_a_json_error_naming_them(login):
     leader = login("yz_leader")
     response = leader.get("/tasks?sort=fastest&per_page=1000&colour=red")
-    assert response.status_code == 400
+    assert response.status_code == 422
     error = response.get_json()["error"]
-    assert error["code"] == "bad_request" and error["message"] == "查询参数有误"
-    assert set(error["fields"]) >= {"排序", "每页条数", "colour"}
-    assert leader.get("/tasks?scope=everyone").status_code == 400
+    assert error["code"] == "invalid" and error["message"] == "请求参数有误"
+    assert set(error["fields"]) == {"sort", "per_page", "colour"}
+    assert error["fields"]["per_page"] == ["每页条数须为 1 到 200 之间的整数"]
+    assert list(leader.get("/tasks?scope=everyone").get_json()["error"]["fields"]) == ["scope"]
 
 
 def test_the_sql_inbox_condition_agrees_with_can_act_for_every_user_and_open_task(app, login, web, frozen_clock):

@@ -29,4 +29,4 @@ def _authenticate() -> None:
     g.user = load_delegations(db.session, user)
 
 
-from webapp.api import review_views, views  # noqa: E402,F401 - registers the routes on bp
+from webapp.api import inbox_views, review_views, views  # noqa: E402,F401 - registers the routes on bp

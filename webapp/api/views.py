@@ -140,7 +140,7 @@ def list_tasks() -> Response:
     """One page of my actionable tasks, filtered and sorted like the inbox; totals and page links in headers."""
     args, problems = parse_inbox_args(db.session, request.args, api=True)
     if problems:
-        raise BadRequest("查询参数有误", fields=problems)
+        raise InvalidInput("请求参数有误", fields=problems)
     claimed = {"mine": True, "group": False}.get(args.scope or "")
     page = inbox_page(db.session, g.user, args.query, claimed=claimed, page=args.page, per_page=args.per_page)
     response = jsonify(dump(schemas.TaskOut, [task_dict(t) for t in page.items], many=True))
