@@ -116,21 +116,24 @@ def task_visibility_filter(user: User) -> object:
     return or_(HumanTask.unit_id.in_(units), HumanTask.assignee.in_(mine)) if units else false()
 
 
-def actionable_filter(user: User) -> ColumnElement[bool]:
+def actionable_filter(user: User, claimed: bool | None = None) -> ColumnElement[bool]:
     """SQL condition for the open tasks :func:`can_act` allows, so the inbox can sort and page in the database.
 
-    It mirrors :func:`can_act` for tasks in a role queue or claimed by the user or a principal; callers still
-    check :func:`can_act` on the rows they show (the rare corner where both disagree is left out, not shown).
+    ``claimed``: True for tasks held by the user or a principal, False for the role queue, None for both. It mirrors
+    :func:`can_act`; callers still check :func:`can_act` on the rows they show (a rare corner where both disagree
+    is left out, never shown).
     """
     units = unit_ids(user)
     if not units:
         return false()
     holds = [(g.role, g.unit_id) for g in user.grants]
     on_behalf = [(g.role, g.unit_id, g.principal) for g in delegated(user)]
-    queue = or_(false(), *(_role_at(role, unit) for role, unit in holds + [(r, u) for r, u, _ in on_behalf]))
-    principals = [and_(HumanTask.assignee == principal, _role_at(role, unit)) for role, unit, principal in on_behalf]
-    return and_(HumanTask.completed_at.is_(None), HumanTask.unit_id.in_(units), or_(
-        HumanTask.assignee == user.username, and_(HumanTask.assignee.is_(None), queue), *principals))
+    queue = and_(HumanTask.assignee.is_(None),
+                 or_(false(), *(_role_at(role, unit) for role, unit in holds + [(r, u) for r, u, _ in on_behalf])))
+    held = or_(HumanTask.assignee == user.username,
+               *(and_(HumanTask.assignee == principal, _role_at(role, unit)) for role, unit, principal in on_behalf))
+    which = held if claimed else queue if claimed is not None else or_(held, queue)
+    return and_(HumanTask.completed_at.is_(None), HumanTask.unit_id.in_(units), which)
 
 
 def _role_at(role: str, unit_id: int) -> ColumnElement[bool]:

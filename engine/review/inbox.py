@@ -11,9 +11,10 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, contains_eager, defer, selectinload
 
 from engine import clock
-from engine.models import HumanTask, Instance, ProcessVersion, Unit, User
-from engine.org.access import actionable_filter, can_act
+from engine.models import HumanTask, Instance, Unit, User
+from engine.org.access import actionable_filter, can_act, is_overseer, unit_ids, works_for_office
 from engine.workdays.calendar import SHANGHAI
+from engine.workflow.deploy import latest_versions
 
 SORTS = ("due", "created", "title")
 
@@ -53,38 +54,40 @@ def inbox_page(session: Session, user: User, query: InboxQuery, *, claimed: bool
                per_page: int) -> TaskPage:
     """Return one page of the user's actionable tasks: claimed ones (mine), the role queue, or both (None)."""
     conditions = _conditions(user, query, claimed)
-    total = session.scalar(select(func.count(HumanTask.id)).join(HumanTask.instance).where(*conditions)) or 0
-    stmt = (select(HumanTask).join(HumanTask.instance).where(*conditions).order_by(*_order(query))
-            .offset((page - 1) * per_page).limit(per_page)
-            .options(contains_eager(HumanTask.instance).options(defer(Instance.state), selectinload(Instance.version))))
+    joined = _needs_instance(query)
+    count = select(func.count(HumanTask.id))
+    total = session.scalar((count.join(HumanTask.instance) if joined else count).where(*conditions)) or 0
+    stmt = select(HumanTask).where(*conditions).order_by(*_order(query)).offset((page - 1) * per_page).limit(per_page)
+    instance = (contains_eager(HumanTask.instance) if joined else selectinload(HumanTask.instance))
+    stmt = (stmt.join(HumanTask.instance) if joined else stmt).options(
+        instance.options(defer(Instance.state), selectinload(Instance.version)))
     rows = [t for t in session.scalars(stmt) if can_act(user, t)]
     return TaskPage(rows, total, page, per_page)
 
 
 def inbox_options(session: Session, user: User) -> dict[str, list[tuple[str, str]]]:
-    """The processes, steps and applying units the user's actionable tasks belong to, for the filter menus."""
-    rows = session.execute(
-        select(Instance.process_key, Instance.version_id, HumanTask.bpmn_id, HumanTask.name, Instance.unit_id)
-        .join(HumanTask.instance).where(actionable_filter(user)).distinct()).tuples().all()
-    versions = _version_names(session, {r[1] for r in rows})
-    units = dict(session.execute(select(Unit.code, Unit.name).where(Unit.id.in_({r[4] for r in rows})))
-                 .tuples().all()) if rows else {}
-    processes = {key: versions.get(version_id, key) for key, version_id, *_ in rows}
-    steps = {bpmn_id: name for _, _, bpmn_id, name, _ in rows}
-    return {"process": sorted(processes.items()), "step": sorted(steps.items()), "unit": sorted(units.items())}
+    """The processes, steps and units to offer in the filter menus: what the user's open tasks can be filtered by."""
+    steps = session.execute(select(HumanTask.bpmn_id, func.min(HumanTask.name)).where(
+        HumanTask.completed_at.is_(None), HumanTask.unit_id.in_(unit_ids(user)))
+        .group_by(HumanTask.bpmn_id)).tuples().all() if unit_ids(user) else []
+    processes = {v.process_key: v.name for v in latest_versions(session)}
+    return {"process": sorted(processes.items()), "step": sorted(steps),
+            "unit": sorted(_visible_units(session, user))}
 
 
-def _version_names(session: Session, version_ids: set[int]) -> dict[int, str]:
-    if not version_ids:
-        return {}
-    found = session.execute(select(ProcessVersion.id, ProcessVersion.name).where(ProcessVersion.id.in_(version_ids)))
-    return dict(found.tuples().all())
+def _visible_units(session: Session, user: User) -> list[tuple[str, str]]:
+    query = select(Unit.code, Unit.name)
+    if not (is_overseer(user) or works_for_office(user)):
+        query = query.where(Unit.id.in_(unit_ids(user)))
+    return list(session.execute(query).tuples())
+
+
+def _needs_instance(query: InboxQuery) -> bool:
+    return bool(query.process or query.unit or query.search or query.sort == "title")
 
 
 def _conditions(user: User, query: InboxQuery, claimed: bool | None) -> list[ColumnElement[bool]]:
-    found: list[Any] = [actionable_filter(user)]
-    if claimed is not None:
-        found.append(HumanTask.assignee.is_not(None) if claimed else HumanTask.assignee.is_(None))
+    found: list[Any] = [actionable_filter(user, claimed)]
     if query.process:
         found.append(Instance.process_key == query.process)
     if query.step:
