@@ -167,7 +167,13 @@ class HumanTask(Base):
     """A user task as the inbox sees it, rewritten on every save so listing never loads a workflow."""
 
     __tablename__ = "human_tasks"
-    __table_args__ = (Index("ix_human_tasks_open", "unit_id", "completed_at"),)
+    __table_args__ = (
+        Index("ix_human_tasks_open", "unit_id", "completed_at"),
+        # The inbox pages open tasks of the user's units in SQL, sorted by deadline or arrival.
+        Index("ix_human_tasks_inbox_due", "unit_id", "completed_at", "due_at"),
+        Index("ix_human_tasks_inbox_created", "unit_id", "completed_at", "created_at"),
+        Index("ix_human_tasks_assignee_open", "assignee", "completed_at"),
+    )
 
     #: Our id for this occurrence of the task. A send-back (退回) reopens the same SpiffWorkflow task, so one
     #: SpiffWorkflow task can have several rows over time, each with its own id and history.
@@ -291,6 +297,18 @@ class Comment(Base):
     instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
     author: Mapped[str] = mapped_column(String(60))
     body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+
+
+class ApprovalPhrase(Base):
+    """常用语: a reviewer's own saved 审批意见 (the system defaults live in code, see engine.review.phrases)."""
+
+    __tablename__ = "approval_phrases"
+    __table_args__ = (UniqueConstraint("username", "text"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), index=True)
+    text: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
 

@@ -65,6 +65,7 @@ def model_texts() -> list[str]:
     from engine.review.notice_texts import TEXTS as NOTICE_TEXTS
     from engine.review.notice_texts import WORDS as NOTICE_WORDS
     from engine.review.notify import KINDS as NOTIFICATION_KINDS
+    from engine.review.phrases import SYSTEM_PHRASES
 
     texts: list[str] = []
     for key in forms.FORM_KEYS:
@@ -75,6 +76,7 @@ def model_texts() -> list[str]:
     texts.extend(NOTIFICATION_KINDS.values())
     texts.extend(NOTICE_TEXTS.values())
     texts.extend(NOTICE_WORDS)
+    texts.extend(SYSTEM_PHRASES)
     for path in sorted((ROOT / "processes").glob("*.bpmn")):
         root = parse_model_xml(path.read_text(encoding="utf-8")).getroot()
         texts.extend(el.get("name", "") for tag in NAMED for el in root.iter(f"{{{BPMN_NS}}}{tag}"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, cast, false, or_, select
 from sqlalchemy.orm import Session, object_session
 
 from engine.errors import Forbidden, NotFound
@@ -143,3 +143,29 @@ def task_visibility_filter(user: User) -> object:
     units = unit_ids(user)
     mine = [user.username, *{g.principal for g in delegated(user)}]
     return or_(HumanTask.unit_id.in_(units), HumanTask.assignee.in_(mine)) if units else false()
+
+
+def actionable_filter(user: User, claimed: bool | None = None) -> ColumnElement[bool]:
+    """SQL condition for the open tasks :func:`can_act` allows, so the inbox can sort and page in the database.
+
+    ``claimed``: True for tasks held by the user or a principal, False for the role queue, None for both. It mirrors
+    :func:`can_act`; callers still check :func:`can_act` on the rows they show (a rare corner where both disagree
+    is left out, never shown).
+    """
+    units = unit_ids(user)
+    if not units:
+        return false()
+    holds = [(g.role, g.unit_id) for g in user.grants]
+    on_behalf = [(g.role, g.unit_id, g.principal) for g in delegated(user)]
+    queue = and_(HumanTask.assignee.is_(None),
+                 or_(false(), *(_role_at(role, unit) for role, unit in holds + [(r, u) for r, u, _ in on_behalf])))
+    held = or_(HumanTask.assignee == user.username,
+               *(and_(HumanTask.assignee == principal, _role_at(role, unit)) for role, unit, principal in on_behalf))
+    which = held if claimed else queue if claimed is not None else or_(held, queue)
+    return and_(HumanTask.completed_at.is_(None), HumanTask.unit_id.in_(units), which)
+
+
+def _role_at(role: str, unit_id: int) -> ColumnElement[bool]:
+    # candidate_roles is a JSON list, stored as its JSON text on both backends: look for the quoted name.
+    quoted = '"' + role.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"'
+    return and_(HumanTask.unit_id == unit_id, cast(HumanTask.candidate_roles, String).like(f"%{quoted}%", escape="\\"))

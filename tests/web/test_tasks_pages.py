@@ -111,7 +111,7 @@ def test_an_overdue_task_shows_its_working_days_overdue_in_red(app, login, froze
     instance_id = chain.apply(login)  # Monday 2026-03-02: the leader's review is due Wednesday 2026-03-04
     task_id = _task_id(login, instance_id, "leader_review")
     frozen_clock.set(dt.datetime(2026, 3, 3, 10, 0, tzinfo=SHANGHAI))
-    tuesday = WebUser(app, "yz_leader").get("/tasks").text
+    tuesday = _section(WebUser(app, "yz_leader").get("/tasks").text, "queue-heading")
     assert "剩余 1 个工作日" in tuesday and "逾期" not in tuesday
 
     # Thursday, Friday and Monday are working days; the weekend in between is not. (A fresh sign-in each time:

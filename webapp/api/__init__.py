@@ -29,4 +29,10 @@ def _authenticate() -> None:
     g.user = load_delegations(db.session, user)
 
 
-from webapp.api import cc_views, review_views, signing_views, views  # noqa: E402,F401 - registers the routes on bp
+from webapp.api import (  # noqa: E402,F401 - registers the routes on bp
+    cc_views,
+    inbox_views,
+    review_views,
+    signing_views,
+    views,
+)

@@ -34,6 +34,10 @@ _ROUTES: tuple[tuple[str, str, str, str | None, str | None, int, bool], ...] = (
     ("/tasks/{task_id}/release", "post", "释放任务", None, "TaskOut", 200, False),
     ("/tasks/{task_id}/complete", "post", "提交任务表单（data 见 components 中的表单）", "CompleteRequest",
      "InstanceOut", 200, False),
+    ("/tasks/batch", "post", "批量审批：同一环节的多个任务，一个结论和审批意见，逐件办理", "BatchRequest",
+     "BatchOut", 200, False),
+    ("/phrases", "get", "我的常用语（含系统常用语）", None, "PhraseOut", 200, True),
+    ("/phrases", "post", "保存常用语", "PhraseRequest", "PhraseOut", 201, False),
     ("/calendar/add-workdays", "get", "按工作日推算日期", "query:AddWorkdaysQuery", "AddWorkdaysOut", 200, False),
     # 抄送 and the approval-chain preview
     ("/tasks/{task_id}/cc", "post", "从此环节抄送（用户或角色@单位，附说明）", "CarbonCopyRequest", "CarbonCopyOut",

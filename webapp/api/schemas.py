@@ -113,7 +113,22 @@ class InstanceQuery(StrictSchema):
 
 
 class TaskQuery(StrictSchema):
-    scope = fields.String(validate=validate.OneOf(("mine", "group")))
+    """Documents GET /tasks (checked by webapp.tasks.inbox_args, like the inbox page): total in X-Total-Count,
+    first/prev/next/last pages in Link."""
+
+    scope = fields.String(validate=validate.OneOf(("mine", "group")),
+                          metadata={"description": "mine 已认领, group 待认领"})
+    process = fields.String(metadata={"description": "流程标识"})
+    step = fields.String(metadata={"description": "环节标识（bpmn id）"})
+    unit = fields.String(metadata={"description": "申报单位代码"})
+    q = fields.String(metadata={"description": "标题包含"})
+    overdue = fields.String(validate=validate.OneOf(("0", "1")), metadata={"description": "1 仅看逾期"})
+    from_ = fields.Date(data_key="from", metadata={"description": "到达日期（北京时间）起，含当日"})
+    to = fields.Date(metadata={"description": "到达日期（北京时间）止，含当日"})
+    sort = fields.String(validate=validate.OneOf(("due", "created", "title")))
+    order = fields.String(validate=validate.OneOf(("asc", "desc")))
+    page = fields.Integer(validate=validate.Range(min=1, max=100000))
+    per_page = fields.Integer(validate=validate.Range(min=1, max=200), metadata={"description": "默认 100"})
 
 
 class CompleteRequest(StrictSchema):
@@ -307,3 +322,32 @@ class ChainPreviewOut(Schema):
     outcome = fields.String(allow_none=True)
     assumed = fields.Boolean()
     error = fields.String(allow_none=True)
+
+
+class BatchRequest(StrictSchema):
+    tasks = fields.List(fields.String(validate=validate.Length(min=1, max=36)), required=True,
+                        validate=validate.Length(min=1, max=100))
+    step = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    decision = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    comment = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class BatchItemOut(Schema):
+    task = fields.String()
+    name = fields.String()
+    reason = fields.String()
+
+
+class BatchOut(Schema):
+    completed = fields.List(fields.Nested(BatchItemOut))
+    refused = fields.List(fields.Nested(BatchItemOut))
+
+
+class PhraseRequest(StrictSchema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class PhraseOut(Schema):
+    id = fields.Integer(allow_none=True)
+    text = fields.String()
+    system = fields.Boolean()

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, g, jsonify, request, send_file
+from flask import Response, current_app, g, jsonify, request, send_file, url_for
 from marshmallow import Schema, ValidationError
 from sqlalchemy import func, select
 
 import forms
 from engine.errors import InvalidInput
-from engine.models import AuditEntry, HumanTask, Instance, Unit
-from engine.org.access import can_act, require_visible, task_visibility_filter, visible_instances
+from engine.models import AuditEntry, Instance, Unit
+from engine.org.access import require_visible, visible_instances
 from engine.org.units import sign_in
 from engine.review import applications, attachments, reviewing
+from engine.review.inbox import inbox_page
 from engine.workdays.store import load_calendar
 from engine.workflow.deploy import latest_versions
 from webapp.api import bp, schemas
@@ -23,6 +24,7 @@ from webapp.api.tokens import issue_token
 from webapp.applications.present import display_names
 from webapp.errors import BadRequest
 from webapp.extensions import db
+from webapp.tasks.inbox_args import parse_inbox_args
 
 
 def _runtime() -> Any:
@@ -137,17 +139,23 @@ def download_attachment(instance_id: int, attachment_id: int) -> Response:
 
 @bp.get("/tasks")
 def list_tasks() -> Response:
-    scope = _load(schemas.TaskQuery, request.args.to_dict()).get("scope")
-    rows = db.session.scalars(
-        select(HumanTask).where(HumanTask.completed_at.is_(None), task_visibility_filter(g.user))
-        .order_by(HumanTask.due_at, HumanTask.created_at)
-    )
-    mine = [t for t in rows if can_act(g.user, t)]
-    if scope == "mine":
-        mine = [t for t in mine if t.assignee == g.user.username]
-    elif scope == "group":
-        mine = [t for t in mine if t.assignee is None]
-    return jsonify(dump(schemas.TaskOut, [task_dict(t) for t in mine], many=True))
+    """One page of my actionable tasks, filtered and sorted like the inbox; totals and page links in headers."""
+    args, problems = parse_inbox_args(db.session, request.args, api=True)
+    if problems:
+        raise InvalidInput("请求参数有误", fields=problems)
+    claimed = {"mine": True, "group": False}.get(args.scope or "")
+    page = inbox_page(db.session, g.user, args.query, claimed=claimed, page=args.page, per_page=args.per_page)
+    response = jsonify(dump(schemas.TaskOut, [task_dict(t) for t in page.items], many=True))
+    response.headers["X-Total-Count"] = str(page.total)
+    response.headers["Link"] = _page_links(args.values, page.page, page.pages)
+    return response
+
+
+def _page_links(values: dict[str, str], page: int, pages: int) -> str:
+    kept = {k: v for k, v in values.items() if v and k not in ("page", "queue_page")}
+    wanted = {"first": 1, "last": pages} | ({"prev": page - 1} if page > 1 else {}) | (
+        {"next": page + 1} if page < pages else {})
+    return ", ".join(f'<{url_for("api.list_tasks", **(kept | {"page": n}))}>; rel="{rel}"' for rel, n in wanted.items())
 
 
 @bp.get("/tasks/<task_id>")

@@ -6,5 +6,5 @@ from flask import Blueprint
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks", template_folder="templates")
 
-# the routes on bp: the inbox and task pages, 抄送我, 加签/委派, and uploads from the task form
-from webapp.tasks import attachments, cc_views, signing_views, views  # noqa: E402,F401
+# the routes on bp: the inbox, batch approval, 常用语, the task pages, 抄送我, 加签/委派, uploads from the task form
+from webapp.tasks import attachments, batch_views, cc_views, phrase_views, signing_views, views  # noqa: E402,F401

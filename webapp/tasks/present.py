@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, url_for
 from flask_babel import gettext
 from sqlalchemy import select
-from sqlalchemy.orm import Session, defer, selectinload
+from sqlalchemy.orm import Session
 
 import forms
-from engine.models import AuditEntry, HumanTask, Instance, Unit, User
-from engine.org.access import can_act, task_visibility_filter
+from engine.models import AuditEntry, HumanTask, Instance, User
+from engine.review import inbox
+from engine.review.inbox import TaskPage
 from engine.workdays.calendar import SHANGHAI, WorkCalendar
-from engine.workflow.deploy import latest_versions
 from webapp.audit_texts import audit_text
+from webapp.tasks.inbox_args import PER_PAGE_DEFAULT, InboxArgs
 
-FILTERS = ("process", "step", "unit", "q")
-STEP_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,99}")
-SEARCH_MAX = 100
 #: The actions whose rows make up the 审批意见 of an application.
 OPINION_ACTIONS = ("complete", "return", "transfer", "sign_opinion", "delegate_done")
 
@@ -50,62 +47,31 @@ def due_of(task: HumanTask, calendar: WorkCalendar, now: dt.datetime) -> Due | N
 
 @dataclass
 class Inbox:
-    """The open tasks a user may act on: assigned to them (or their principal) and their role's queue."""
+    """The open tasks a user may act on, a page each of those assigned to them (or their principal) and of their
+    role's queue, with the filter menus."""
 
-    mine: list[HumanTask] = field(default_factory=list)
-    queue: list[HumanTask] = field(default_factory=list)
+    mine: TaskPage
+    queue: TaskPage
     options: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
 
-def actionable_tasks(session: Session, user: User) -> list[HumanTask]:
-    """Every open task the user may act on now, earliest deadline first."""
-    rows = session.scalars(
-        select(HumanTask).where(HumanTask.completed_at.is_(None), task_visibility_filter(user))
-        .options(selectinload(HumanTask.instance).options(defer(Instance.state), selectinload(Instance.version)))
-        .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
-    )
-    return [t for t in rows if can_act(user, t)]
+def load_inbox(session: Session, user: User, args: InboxArgs | None) -> Inbox:
+    """Query both pages of the inbox in the database; none when the query string was unusable."""
+    if args is None:
+        empty = TaskPage([], 0, 1, PER_PAGE_DEFAULT)
+        return Inbox(empty, empty, inbox.inbox_options(session, user))
+    return Inbox(
+        inbox.inbox_page(session, user, args.query, claimed=True, page=args.page, per_page=args.per_page),
+        inbox.inbox_page(session, user, args.query, claimed=False, page=args.queue_page, per_page=args.per_page),
+        inbox.inbox_options(session, user))
 
 
-def parse_filters(session: Session, args: Any) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """Read the inbox filters from the query string; return them and the problems found (empty when fine)."""
-    values = {name: str(args.get(name, "")).strip() for name in FILTERS}
-    problems: dict[str, list[str]] = {}
-    if values["process"] and values["process"] not in {v.process_key for v in latest_versions(session)}:
-        problems[gettext("流程")] = [gettext("没有标识为 “%(v)s” 的流程", v=values["process"][:100])]
-    if values["step"] and not STEP_ID.fullmatch(values["step"]):
-        problems[gettext("环节")] = [gettext("环节标识无效：只能包含字母、数字、下划线、点或连字符，不超过 100 个字符")]
-    if values["unit"] and session.scalar(select(Unit.id).where(Unit.code == values["unit"][:40])) is None:
-        problems[gettext("单位")] = [gettext("没有代码为 “%(v)s” 的单位", v=values["unit"][:100])]
-    if len(values["q"]) > SEARCH_MAX:
-        problems[gettext("搜索")] = [gettext("搜索词不能超过 %(n)s 个字符", n=SEARCH_MAX)]
-    return values, problems
-
-
-def build_inbox(tasks: list[HumanTask], filters: dict[str, str] | None) -> Inbox:
-    """Split the tasks into mine and my role's queue, keeping those that pass the filters (none if unusable)."""
-    inbox = Inbox(options=_filter_options(tasks))
-    for task in tasks if filters is not None else ():
-        if not _passes(task, filters):
-            continue
-        (inbox.queue if task.assignee is None else inbox.mine).append(task)
-    return inbox
-
-
-def _passes(task: HumanTask, filters: dict[str, str]) -> bool:
-    instance = task.instance
-    return ((not filters["process"] or instance.process_key == filters["process"])
-            and (not filters["step"] or task.bpmn_id == filters["step"])
-            and (not filters["unit"] or instance.unit.code == filters["unit"])
-            and (not filters["q"] or filters["q"].casefold() in (instance.title or "").casefold()))
-
-
-def _filter_options(tasks: list[HumanTask]) -> dict[str, list[tuple[str, str]]]:
-    processes = {t.instance.process_key: t.instance.version.name for t in tasks}
-    steps = {t.bpmn_id: t.name for t in tasks}
-    units = {t.instance.unit.code: t.instance.unit.name for t in tasks}
-    return {name: sorted(found.items()) for name, found in
-            (("process", processes), ("step", steps), ("unit", units))}
+def page_links(args: InboxArgs, which: str, page: TaskPage) -> list[tuple[int, str | None]]:
+    """Links to a window of pages around the current one (None marks the current page), keeping the filters."""
+    kept = {k: v for k, v in args.values.items() if v}
+    window = sorted({1, page.pages, *range(max(1, page.page - 2), min(page.pages, page.page + 2) + 1)})
+    return [(n, None if n == page.page else url_for("tasks.inbox", **(kept | {which: str(n)})) + f"#{which}")
+            for n in window]
 
 
 def display_names(session: Session, usernames: Any) -> dict[str, str]:

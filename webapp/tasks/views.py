@@ -13,11 +13,11 @@ from engine import clock
 from engine.errors import InvalidInput
 from engine.models import HumanTask
 from engine.org.access import acting_for, can_act, holds_candidate_role
-from engine.review import applications, attachments, reviewing, signing
+from engine.review import applications, attachments, batch, phrases, reviewing, signing
 from engine.workdays.store import load_calendar
 from webapp.extensions import db
 from webapp.tasks import attachments as task_attachments
-from webapp.tasks import bp, formdata, present
+from webapp.tasks import bp, formdata, inbox_args, present
 from webapp.web import current_user, login_required, safe_next
 
 
@@ -28,15 +28,21 @@ def _runtime() -> Any:
 @bp.get("", endpoint="inbox")
 @login_required
 def inbox() -> tuple[str, int] | str:
-    """待办: my tasks and my role's queue, earliest deadline first, with filters and search."""
+    """待办: a page each of my tasks and my role's queue, filtered, sorted and paged in the database."""
     user = current_user()
-    filters, problems = present.parse_filters(db.session, request.args)
-    tasks = present.actionable_tasks(db.session, user)
-    box = present.build_inbox(tasks, None if problems else filters)
+    args, problems = inbox_args.parse_inbox_args(db.session, request.args)
+    box = present.load_inbox(db.session, user, None if problems else args)
     calendar, now = load_calendar(db.session), clock.now()
-    dues = {t.id: present.due_of(t, calendar, now) for t in box.mine + box.queue}
-    page = render_template("tasks/inbox.html", inbox=box, filters=filters, problems=problems, dues=dues,
-                           names=present.display_names(db.session, [t.assignee for t in box.mine]))
+    shown = box.mine.items + box.queue.items
+    batchable = {t.form_key: batch.batchable(t.form_key) for t in shown}
+    page = render_template(
+        "tasks/inbox.html", inbox=box, args=args, filters=args.values, problems=problems,
+        dues={t.id: present.due_of(t, calendar, now) for t in shown},
+        names=present.display_names(db.session, [t.assignee for t in box.mine.items]),
+        mine_links=present.page_links(args, "page", box.mine),
+        queue_links=present.page_links(args, "queue_page", box.queue),
+        batchable=batchable, batch_steps=sorted({t.name for t in shown if batchable[t.form_key]}),
+        per_page_choices=inbox_args.PER_PAGE_CHOICES)
     return (page, 400) if problems else page
 
 
@@ -123,16 +129,23 @@ def transfer(task_id: str) -> Response | tuple[str, int]:
     return redirect(url_for("tasks.inbox"))
 
 
+def task_page_with(task: HumanTask, **state: Any) -> str:
+    """The task page with its form prefilled and extra state for the included sections (e.g. a comment error)."""
+    return _task_page(task, applications.prefill(db.session, _runtime(), task), **state)
+
+
 def _task_page(task: HumanTask, values: dict[str, Any], error: InvalidInput | None = None,
                panel: str | None = None, **state: Any) -> str:
     user = current_user()
     instance = task.instance
+    comments = reviewing.comments_of(db.session, user, instance.id)
     acting = task.is_open and instance.status not in ("suspended", "terminated", "completed") and can_act(user, task)
     holding = acting and task.sign_group_id is None  # an added approver (加签) only gives an opinion
     steps = reviewing.returnable_steps(db.session, _runtime(), task) if holding else []
     files = attachments.list_attachments(db.session, user, instance.id)
     names = present.display_names(db.session, [task.assignee, task.returned_by, task.completed_by, task.on_behalf_of,
-                                               *(f.uploaded_by for f in files), *(s.completed_by for s in steps)])
+                                               *(f.uploaded_by for f in files), *(s.completed_by for s in steps),
+                                               *(c.author for c in comments)])
     return render_template(
         "tasks/show.html", task=task, instance=instance, values=values, acting=acting, names=names, steps=steps,
         panel=panel, error=error, errors=(error.fields or {}) if error else {},
@@ -150,4 +163,5 @@ def _task_page(task: HumanTask, values: dict[str, Any], error: InvalidInput | No
         attachment_panel=task_attachments.panel(task, files, acting), **state,
         application_url=url_for("applications.show", instance_id=instance.id)
         if "applications.show" in current_app.view_functions else None,
+        comments=comments, phrases=phrases.phrases_of(db.session, user), **state,
     )

@@ -60,6 +60,72 @@
     });
   }
 
+  var ZOOM_STEP = 1.25;
+
+  // The ＋ / － / 适应窗口 buttons of `.diagram-zoom[data-diagram-for=<container id>]`.
+  function zoomButtons(container, canvas) {
+    var bar = document.querySelector('.diagram-zoom[data-diagram-for="' + container.id + '"]');
+    if (!bar) {
+      return;
+    }
+    bar.addEventListener('click', function (event) {
+      var button = event.target.closest('[data-diagram-zoom]');
+      if (!button) {
+        return;
+      }
+      var how = button.getAttribute('data-diagram-zoom');
+      if (how === 'fit') {
+        canvas.zoom('fit-viewport', 'auto');
+      } else {
+        canvas.zoom(canvas.zoom() * (how === 'in' ? ZOOM_STEP : 1 / ZOOM_STEP), 'auto');
+      }
+    });
+  }
+
+  // Phones and tablets: one finger pans, two fingers pinch-zoom (the viewer itself only follows a mouse).
+  function touchNavigation(container, canvas) {
+    var touches = {};
+    var pinch = null;
+
+    function points() {
+      return Object.keys(touches).map(function (id) { return touches[id]; });
+    }
+    function spread(p) {
+      return Math.hypot(p[0].x - p[1].x, p[0].y - p[1].y);
+    }
+    container.addEventListener('pointerdown', function (event) {
+      if (event.pointerType !== 'touch') {
+        return;
+      }
+      touches[event.pointerId] = { x: event.clientX, y: event.clientY };
+      var p = points();
+      pinch = p.length === 2 ? { distance: spread(p), zoom: canvas.zoom() } : null;
+    });
+    container.addEventListener('pointermove', function (event) {
+      var last = touches[event.pointerId];
+      if (!last) {
+        return;
+      }
+      event.preventDefault();
+      var now = { x: event.clientX, y: event.clientY };
+      touches[event.pointerId] = now;
+      var p = points();
+      if (pinch && p.length === 2) {
+        var box = container.getBoundingClientRect();
+        var centre = { x: (p[0].x + p[1].x) / 2 - box.left, y: (p[0].y + p[1].y) / 2 - box.top };
+        canvas.zoom(pinch.zoom * spread(p) / pinch.distance, centre);
+      } else if (p.length === 1) {
+        canvas.scroll({ dx: now.x - last.x, dy: now.y - last.y });
+      }
+    });
+    function end(event) {
+      delete touches[event.pointerId];
+      pinch = null;
+    }
+    container.addEventListener('pointerup', end);
+    container.addEventListener('pointercancel', end);
+  }
+
   function render(container) {
     if (container.getAttribute('data-rendered')) {
       return;
@@ -78,6 +144,8 @@
         viewer.get('canvas').zoom('fit-viewport', 'auto');
         mark(viewer, loaded[1]);
         overlaySigners(viewer, loaded[1].signers);
+        zoomButtons(container, viewer.get('canvas'));
+        touchNavigation(container, viewer.get('canvas'));
         container.setAttribute('data-ready', '1');
       });
     }).catch(function (error) {
