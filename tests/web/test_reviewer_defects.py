@@ -189,7 +189,9 @@ def test_the_return_decision_behaves_like_the_return_panel_reason_banner_notice_
     assert 'id="return-heading"' not in page  # the applicant's own step has nothing earlier to return to
     kinds = [kind for kind, _ in _notices(app, "yz_clerk", instance_id)]
     assert kinds == ["returned"]  # starting it was his own action: no 新待办 for the first 选题申报
-    assert ("return", "yz_leader", "退回至「选题申报」：请补充安全保障方案") in _trail(app, instance_id)
+    # The trail keeps the reason and the step as facts; the timeline puts them into words.
+    assert ("return", "yz_leader", "请补充安全保障方案") in _trail(app, instance_id)
+    assert "退回至「选题申报」：请补充安全保障方案" in _text(web("yz_clerk").get(f"/applications/{instance_id}").text)
     with app.app_context():
         from webapp.extensions import db
 

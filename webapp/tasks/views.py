@@ -160,7 +160,7 @@ def _task_page(task: HumanTask, values: dict[str, Any], error: InvalidInput | No
         candidates=reviewing.transfer_candidates(db.session, user, task) if holding else [],
         application=present.application_fields(instance), opinions=present.opinions_of(db.session, instance),
         files=[(f, present.attachment_url(instance.id, f.id)) for f in files], kinds=attachments.KINDS,
-        attachment_panel=task_attachments.panel(task, files, acting), **state,
+        attachment_panel=task_attachments.panel(task, files, acting),
         application_url=url_for("applications.show", instance_id=instance.id)
         if "applications.show" in current_app.view_functions else None,
         comments=comments, phrases=phrases.phrases_of(db.session, user), **state,
