@@ -4,7 +4,7 @@
 #   make test    ruff + mypy (engine/) + pytest (PYTEST_ARGS="-k foo -x" to narrow)
 #   make lint    ruff only;  make typecheck  mypy (engine/)
 #   make assets  npm ci (only when package-lock.json changed) + scripts/build_assets.mjs
-#   make bench   engine throughput floor (bench/engine_floor.py)
+#   make bench   the benchmark suite (bench/, see bench/README.md): one table + bench-results.json
 #   make clean   remove .venv, node_modules, webapp/static/vendor, instance/
 #
 # Every target is idempotent: the venv is rebuilt only when pyproject.toml changes,
@@ -16,6 +16,7 @@ NPM ?= npm
 NODE ?= node
 PORT ?= 8000
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 VENV := .venv
 VENV_STAMP := $(VENV)/.installed
@@ -93,7 +94,7 @@ typecheck: $(VENV_STAMP)
 	$(VENV)/bin/mypy
 
 bench: $(VENV_STAMP)
-	$(VENV)/bin/python bench/engine_floor.py
+	$(VENV)/bin/python -m bench $(BENCH_ARGS)
 
 # --- Housekeeping -----------------------------------------------------------------------
 clean:
