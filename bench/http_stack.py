@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from bench.client import Client, HttpError, api_client
-from bench.measure import repeat
+from bench.client import HttpError, api_client
+from bench.measure import cpu_seconds, repeat
 from bench.scenario import PDF, PROCESS_KEY, TIMER, UPLOADS, Step, after_start, conference_day_after, happy_path
 from bench.server import serve, sql_engine
 from engine import clock
@@ -78,12 +78,13 @@ def measure_backend(database_url: str, runs: int, log_dir: Path) -> dict[str, An
     try:
         with serve(database_url, workers=1, log_dir=log_dir) as server:
             driver = HttpLifecycle(server.port, db)
-            timings = repeat(driver.lifecycle, runs, warmup=2)
+            repeat(driver.lifecycle, 2, warmup=0)
+            (pid,) = server.worker_pids()
+            cpu_before = cpu_seconds(pid)
+            timings = repeat(driver.lifecycle, runs, warmup=0)
+            server_cpu_ms = (cpu_seconds(pid) - cpu_before) * 1000 / runs
     finally:
         db.dispose()
-    return timings.summary() | {"requests_per_lifecycle": 1 + len(UPLOADS) + len(driver.path)}
+    return timings.summary() | {"requests_per_lifecycle": 1 + len(UPLOADS) + len(driver.path),
+                                "server_cpu_ms": round(server_cpu_ms, 1)}
 
-
-def smoke_client(port: int) -> Client:
-    """A client without a token (for readiness checks)."""
-    return Client(port)

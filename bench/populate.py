@@ -3,8 +3,8 @@
 The rows are generated, not run through the engine one by one: the happy path is run once through SpiffWorkflow
 and the engine's converter, and the state, open tasks and data after each step become the templates of the
 instances standing at that step. Most instances are finished; ``running_share`` stand at one of the steps before
-the conference timer. PostgreSQL is loaded with COPY, SQLite with executemany; ``python -m bench.populate URL N``
-loads a database made by ``pressflow init --demo``.
+the conference timer, started in the last three weeks. PostgreSQL is loaded with COPY, SQLite with executemany;
+``python -m bench.populate URL N`` loads a database made by ``pressflow init --demo``.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from engine.models import AuditEntry, HumanTask, Instance, ProcessVersion, Unit
 from engine.org.access import OFFICE_ROLES
 from engine.workflow.runtime import HumanTaskInfo
 
+#: Open applications among all: 300 of 100,000 (a city's year is a few hundred; the rest is history).
+RUNNING_SHARE = 0.003
 ACTORS = {s.bpmn_id: s.actor for s in USER_STEPS}
 APPLICANT_UNITS = ("yuzhong", "jiangbei")
 STEP_MINUTES = 90
@@ -77,6 +79,7 @@ class Loader:
         #: When given, every instance waits at the conference timer, due at this moment.
         self.waiting_timer = waiting_timer
         self.random = random.Random(seed)  # the same database every run
+        self.now = dt.datetime.now(dt.UTC)
         with db.connect() as conn:
             self.units = {u.code: u.id for u in conn.execute(select(Unit.code, Unit.id))}
             self.version_id = conn.scalar(select(ProcessVersion.id).where(ProcessVersion.process_key == PROCESS_KEY)
@@ -110,8 +113,9 @@ class Loader:
         if self.waiting_timer is not None:
             stage = self.stages[len(BEFORE_TIMER)]
         unit_code = self.random.choice(APPLICANT_UNITS)
-        started = SUBMITTED_AT.astimezone(dt.UTC) - dt.timedelta(days=self.random.randrange(5 * 365),
-                                                                  minutes=self.random.randrange(1440))
+        # Finished applications spread over five years; open ones were started in the last three weeks, as in use.
+        days = self.random.randrange(21) if running else 30 + self.random.randrange(5 * 365)
+        started = self.now - dt.timedelta(days=days, minutes=self.random.randrange(1440))
         instance_id, self.next_id = self.next_id, self.next_id + 1
         clerk = f"{unit_code[:2]}_clerk" if unit_code == "yuzhong" else "jb_clerk"
         moments = [started + dt.timedelta(minutes=STEP_MINUTES * i) for i in range(stage.done + 2)]
@@ -211,7 +215,7 @@ def _sqlite_value(value: Any) -> Any:
     return value
 
 
-def populate(database_url: str, count: int, running_share: float = 0.01,
+def populate(database_url: str, count: int, running_share: float = RUNNING_SHARE,
              waiting_timer: dt.datetime | None = None) -> float:
     """Load ``count`` instances into a database made by ``pressflow init --demo``; return the seconds it took.
 
@@ -237,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Bulk-load instances with their task and audit rows.")
     parser.add_argument("database_url")
     parser.add_argument("count", type=int)
-    parser.add_argument("--running-share", type=float, default=0.01)
+    parser.add_argument("--running-share", type=float, default=RUNNING_SHARE)
     args = parser.parse_args(argv)
     print(f"loaded {args.count} instances in {populate(args.database_url, args.count, args.running_share):.1f} s")
     return 0

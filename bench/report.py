@@ -75,6 +75,8 @@ def _rows(f: dict[str, Any]) -> list[tuple[str, str]]:
             ms = f[key]["median_ms"]
             rows.append((f"2 HTTP lifecycle on {label}, ms (x floor)",
                          f"{ms} ({ms / fl['serialized']['median_ms']:.1f}x)"))
+            rows.append((f"2   of which gunicorn worker CPU on {label}, ms (x floor CPU)",
+                         f"{f[key]['server_cpu_ms']} ({f[key]['server_cpu_ms'] / fl['serialized']['cpu_ms']:.1f}x)"))
     rows += [
         (f"3 completions/s, {tp['clients']} clients, {tp['workers']} workers, {tp['seconds']} s",
          f"{tp['completions_per_s']}"),

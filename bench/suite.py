@@ -29,12 +29,13 @@ class Sizes:
     load_seconds: float = 30.0
     web_workers: int = 2
     instances: int = 100_000
-    samples: int = 40
+    samples: int = 30
     growth_sizes: tuple[int, ...] = (10, 100, 480)
     growth_completions: int = 10
     timers: int = 10
     lifecycles: int = 10_000
-    memory_timeout_s: float = 420.0
+    #: The memory section stops here even before ``lifecycles`` (the table then says how many it reached).
+    memory_timeout_s: float = 300.0
 
 
 FULL = Sizes()

@@ -18,10 +18,11 @@ from sqlalchemy import select
 
 from bench.engine_bench import EngineBench
 from bench.measure import percentiles
-from bench.scenario import ROOT
+from bench.scenario import ROOT, Step
 from bench.server import BIN, pressflow_env, sql_engine
 from engine import clock
 from engine.models import HumanTask, Instance
+from engine.review.applications import start_application
 from engine.workflow.deploy import deploy
 
 QUICK_TIMER = ROOT / "tests" / "data" / "quick_timer.bpmn"
@@ -30,9 +31,6 @@ WAIT_SECONDS = 60
 
 
 def _arm(bench: EngineBench, process_key: str) -> tuple[int, dt.datetime]:
-    from bench.scenario import Step
-    from engine.review.applications import start_application
-
     with bench.request("yz_leader") as (session, leader):
         instance_id = start_application(session, bench.runtime, leader, process_key).id
     bench.complete(instance_id, Step("budget_review", "yz_leader"), REVIEW)
