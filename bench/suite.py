@@ -35,7 +35,7 @@ class Sizes:
     timers: int = 10
     lifecycles: int = 10_000
     #: The memory section stops here even before ``lifecycles`` (the table then says how many it reached).
-    memory_timeout_s: float = 300.0
+    memory_timeout_s: float = 270.0
 
 
 FULL = Sizes()

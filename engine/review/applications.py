@@ -25,7 +25,7 @@ from engine.workdays.store import load_calendar
 from engine.workflow.deploy import latest_version, model_of
 from engine.workflow.runtime import ProcessRuntime
 from engine.workflow.scripting import shanghai_today
-from engine.workflow.uow import audit, record_incident, require_instance, save_workflow, unit_of_work
+from engine.workflow.uow import audit, lock_instance, record_incident, save_workflow, unit_of_work
 
 
 def start_application(
@@ -183,8 +183,8 @@ def _open_task(session: Session, actor: User, task_id: str) -> tuple[HumanTask, 
     task = session.get(HumanTask, task_id)
     if task is None:
         raise NotFound("任务不存在或无权查看")
-    require_visible(actor, task.instance)
-    instance = require_instance(session, task.instance_id)
+    # Lock first: the locking query loads the instance, so seeing whether the actor may see it costs no query.
+    instance = require_visible(actor, lock_instance(session, task.instance_id))
     session.refresh(task)
     if task.completed_at is not None:
         raise Conflict("该任务已办理，不能重复提交")
