@@ -5,7 +5,7 @@
 #   make lint    ruff only;  make typecheck  mypy (engine/)
 #   make assets  npm ci (only when package-lock.json changed) + scripts/build_assets.mjs
 #   make system-libs  the system libraries of PDF rendering (Pango for WeasyPrint), installed when missing
-#   make bench   engine throughput floor (bench/engine_floor.py)
+#   make bench   the benchmark suite (bench/, see bench/README.md): one table + bench-results.json
 #   make clean   remove .venv, node_modules, webapp/static/vendor, instance/
 #
 # Every target is idempotent: the venv is rebuilt only when pyproject.toml changes,
@@ -17,6 +17,7 @@ NPM ?= npm
 NODE ?= node
 PORT ?= 8000
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 VENV := .venv
 VENV_STAMP := $(VENV)/.installed
@@ -110,7 +111,7 @@ typecheck: $(VENV_STAMP)
 	$(VENV)/bin/mypy
 
 bench: $(VENV_STAMP)
-	$(VENV)/bin/python bench/engine_floor.py
+	$(VENV)/bin/python -m bench $(BENCH_ARGS)
 
 # --- Housekeeping -----------------------------------------------------------------------
 clean:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
 
@@ -140,6 +141,8 @@ class ProcessDraft(Base):
 
 class Instance(Base):
     __tablename__ = "instances"
+    #: The dashboard reads the open applications oldest first.
+    __table_args__ = (Index("ix_instances_status_started", "status", "started_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     process_key: Mapped[str] = mapped_column(String(100), index=True)
@@ -153,7 +156,8 @@ class Instance(Base):
     ended_at: Mapped[dt.datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(40))
     next_timer_at: Mapped[dt.datetime | None] = mapped_column(index=True)
-    state: Mapped[str] = mapped_column(Text)
+    #: The workflow state (10–400 KiB of JSON): loaded only by the unit of work that runs the workflow, never by lists.
+    state: Mapped[str] = mapped_column(Text, deferred=True)
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     incident: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -169,10 +173,11 @@ class HumanTask(Base):
     __tablename__ = "human_tasks"
     __table_args__ = (
         Index("ix_human_tasks_open", "unit_id", "completed_at"),
-        # The inbox pages open tasks of the user's units in SQL, sorted by deadline or arrival.
-        Index("ix_human_tasks_inbox_due", "unit_id", "completed_at", "due_at"),
-        Index("ix_human_tasks_inbox_created", "unit_id", "completed_at", "created_at"),
-        Index("ix_human_tasks_assignee_open", "assignee", "completed_at"),
+        # The inbox: a unit's open tasks by deadline, and the open tasks assigned to someone, of years of history.
+        Index("ix_human_tasks_open_queue", "unit_id", "due_at", "created_at",
+              postgresql_where=text("completed_at IS NULL"), sqlite_where=text("completed_at IS NULL")),
+        Index("ix_human_tasks_open_assignee", "assignee",
+              postgresql_where=text("completed_at IS NULL"), sqlite_where=text("completed_at IS NULL")),
     )
 
     #: Our id for this occurrence of the task. A send-back (退回) reopens the same SpiffWorkflow task, so one
@@ -210,7 +215,8 @@ class HumanTask(Base):
     #: Set on an added approver's row (加签 / 委派): the group it belongs to; the holder's own row has None.
     sign_group_id: Mapped[int | None] = mapped_column(ForeignKey("sign_groups.id", ondelete="CASCADE"), index=True)
     unit: Mapped[Unit] = relationship(lazy="joined", innerjoin=True)
-    instance: Mapped[Instance] = relationship()
+    #: Joined: every list of tasks shows its application's title; one query, not one per task (state stays deferred).
+    instance: Mapped[Instance] = relationship(lazy="joined", innerjoin=True)
 
     @property
     def is_open(self) -> bool:
@@ -254,6 +260,8 @@ class AuditEntry(Base):
     """Append-only trail (留痕): every change to an instance, who made it and why."""
 
     __tablename__ = "audit_entries"
+    #: An instance's trail in order, and its last progress (the dashboard's stuck rule).
+    __table_args__ = (Index("ix_audit_entries_instance_at", "instance_id", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)

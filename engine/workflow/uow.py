@@ -13,7 +13,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import clock
@@ -47,7 +47,8 @@ def unit_of_work(session: Session) -> Iterator[None]:
 
 def lock_instance(session: Session, instance_id: int, *, skip_locked: bool = False) -> Instance | None:
     """Load an instance holding its row lock (PostgreSQL) or the database write lock (SQLite)."""
-    query = select(Instance).where(Instance.id == instance_id).execution_options(populate_existing=True)
+    query = (select(Instance).where(Instance.id == instance_id).options(undefer(Instance.state))
+             .execution_options(populate_existing=True))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=Instance, skip_locked=skip_locked)
     return session.scalar(query)
