@@ -309,3 +309,6 @@ def user_grant_command(username: str, role: str, unit: str) -> None:
         _fail(exc)
     db.session.commit()
     click.echo(f"已授予 {username} 在 {unit} 的角色 {role}")
+
+
+from webapp import cli_ops  # noqa: E402, F401 - registers audit verify, backup and restore on the group
