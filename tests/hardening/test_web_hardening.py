@@ -143,3 +143,23 @@ def test_an_attachment_is_served_as_a_download_with_its_name_quoted_and_sniffing
     assert params == {"filename": hostile}  # one quoted name, exactly the uploaded one: no injected parameter
     assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def _concrete(rule: str) -> str:
+    """A URL for a route pattern: ids 1, the first choice of an ``any(…)``, "x" for other parts."""
+    rule = re.sub(r"<any\(([^,)]+)[^>]*>", lambda m: m.group(1).strip(), rule)
+    rule = re.sub(r"<int:[^>]+>", "1", rule)
+    return re.sub(r"<[^>]+>", "x", rule)
+
+
+def test_every_form_post_without_a_csrf_token_is_refused_and_changes_nothing(app, web):
+    leader = web("yz_leader")
+    posts = sorted({_concrete(rule.rule) for rule in app.url_map.iter_rules()
+                    if "POST" in (rule.methods or ()) and not rule.rule.startswith("/api/")})
+
+    answers = {path: leader.client.post(path, data={"comment": "x", "reason": "x"}) for path in posts}
+
+    assert len(posts) >= 35
+    refused = {path: r.status_code for path, r in answers.items() if r.status_code != 400 or "安全令牌" not in r.text}
+    assert refused == {}, "POST routes that accepted a request without a CSRF token"
+    assert leader.get("/tasks").status_code == 200  # still signed in: /logout without a token did nothing
