@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import DEMO_PASSWORD, ROOT, ApiUser, WebUser
+from tests.conftest import ROOT, ApiUser, WebUser
 from tests.hardening.access_table import ANONYMOUS, FULL_USERS, QUICK_USERS, TABLE, Rule
 from tests.integration.chain import PDF, apply
 from webapp.security import SECURITY_HEADERS
@@ -170,5 +170,3 @@ def _trail_length(app: Any) -> int:
         db.session.remove()
     return int(count or 0)
 
-
-assert DEMO_PASSWORD  # the demo users of the matrix sign in with the documented password
