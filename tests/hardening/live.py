@@ -176,6 +176,11 @@ class Stack:
             engine.dispose()
 
 
+def backend(stack: Stack) -> str:
+    """Name the stack's database backend, for the figures."""
+    return "sqlite" if stack.database_url.startswith("sqlite") else "postgresql"
+
+
 @pytest.fixture(params=BACKENDS)
 def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
     """A prepared stack (no processes started yet) on each backend."""

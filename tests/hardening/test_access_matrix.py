@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import ROOT, ApiUser, WebUser
 from tests.hardening.access_table import ANONYMOUS, FULL_USERS, QUICK_USERS, TABLE, Rule
+from tests.hardening.figures import FIGURES
 from tests.integration.chain import PDF, apply
 from webapp.security import SECURITY_HEADERS
 
@@ -97,7 +98,8 @@ def test_every_user_gets_exactly_what_the_table_allows_on_every_route_and_nothin
 
     assert wrong == [], f"{len(wrong)} of {len(cells)} cells wrong:\n" + "\n".join(wrong)
     assert trail_after_refusals == world.trail_at_start, "a turned-away request left a trace in the audit trail"
-    print(f"\nauthorization matrix: {len(cells)} cells checked ({len(TABLE)} routes × {len(USERS) + 1} users)")
+    FIGURES.append(f"authorization matrix ({world.app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}): "
+                   f"{len(cells)} cells checked ({len(TABLE)} routes × {len(USERS) + 1} users)")
 
 
 def _cells() -> Iterator[tuple[str, Rule, str]]:

@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tests.hardening.live import SECOND_LEADER, STRESS, Stack
+from tests.hardening.figures import FIGURES
+from tests.hardening.live import SECOND_LEADER, STRESS, Stack, backend
 
 KILLS = 50 if STRESS else 6
 APPROVE = {"data": {"decision": "approve", "comment": "同意"}}
@@ -94,8 +95,8 @@ def test_killed_workers_lose_no_acknowledged_completion_leave_nothing_half_writt
         for client in clients:
             client.join(60)
 
-    print(f"\ncrashes (seed {seed}): {sum(killed.values())} kills survived {killed}, "
-          f"{len(traffic.acknowledged)} acknowledged completions")
+    FIGURES.append(f"crashes ({backend(stack)}, seed {seed}): {sum(killed.values())} kills {killed}, "
+                   f"{len(traffic.acknowledged)} acknowledged completions")
     assert traffic.server_errors == []
     assert traffic.acknowledged, "no completion went through between the kills"
     completed = {(i, b) for i, b, n in stack.rows(

@@ -6,7 +6,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from tests.hardening.live import SECOND_LEADER, STRESS, Answer, Stack
+from tests.hardening.figures import FIGURES
+from tests.hardening.live import SECOND_LEADER, STRESS, Answer, Stack, backend
 
 ROUNDS = 100 if STRESS else 8
 APPROVE = {"data": {"decision": "approve", "comment": "同意"}}
@@ -50,7 +51,7 @@ def test_two_leaders_completing_one_task_at_once_give_one_success_and_one_clean_
         assert "message" in refused.body["error"]
 
     held = sum(outcome == [200, 409] for outcome in outcomes)
-    print(f"\nraces: {held} of {ROUNDS} rounds held (one 200, one 409)")
+    FIGURES.append(f"races ({backend(stack)}): {held} of {ROUNDS} rounds held (one 200, one 409)")
     assert held == ROUNDS, outcomes
     completions = dict(stack.rows(
         "SELECT instance_id, count(*) FROM audit_entries WHERE action = 'complete' AND bpmn_id = 'budget_review'"
