@@ -80,3 +80,34 @@ def test_a_changed_actor_is_reported_even_when_its_hash_is_recomputed_without_th
 
     assert result.exit_code == 1
     assert f"记录 {rows[1]}：前一条记录已被删除或改动" in result.output
+
+
+def test_the_migration_gives_existing_rows_their_hashes_so_a_trail_from_before_verifies_and_shows_edits(
+        tmp_path, frozen_clock):
+    import flask_migrate
+
+    from engine.org.units import seed_demo
+    from engine.workflow.deploy import deploy_directory
+    from tests.conftest import DEMO_PASSWORD, PROCESSES, ApiUser
+    from webapp import create_app
+    from webapp.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.db'}", "TESTING": True,
+                      "SECRET_KEY": "test-secret-key-not-for-production"})
+    with app.app_context():
+        flask_migrate.upgrade()
+        deploy_directory(db.session, app.extensions["pressflow_runtime"], PROCESSES, "tests")
+        seed_demo(db.session, DEMO_PASSWORD)
+        db.session.remove()
+    client = app.test_client()
+    instance_id = apply(lambda username: ApiUser(client, username))
+    with app.app_context():
+        flask_migrate.downgrade(revision="0004_process_drafts")  # the trail as it stood before the chain
+        flask_migrate.upgrade()
+        db.session.remove()
+
+    assert verify(app).exit_code == 0
+    execute(app, "UPDATE audit_entries SET actor = 'someone_else' WHERE id = :id", id=trail_ids(app, instance_id)[0])
+    assert "记录内容已被改动" in verify(app).output
+    with app.app_context():
+        db.engine.dispose()

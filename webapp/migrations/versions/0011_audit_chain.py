@@ -30,11 +30,10 @@ _instances = sa.table('instances', sa.column('id', sa.Integer), sa.column('audit
 
 
 def upgrade():
-    with op.batch_alter_table('audit_entries', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('prev_hash', sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column('row_hash', sa.String(length=64), nullable=True))
-    with op.batch_alter_table('instances', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('audit_head', sa.String(length=64), nullable=True))
+    # Plain ADD COLUMN on both backends: a batch rebuild of `instances` on SQLite would cascade-delete its rows' trail.
+    op.add_column('audit_entries', sa.Column('prev_hash', sa.String(length=64), nullable=True))
+    op.add_column('audit_entries', sa.Column('row_hash', sa.String(length=64), nullable=True))
+    op.add_column('instances', sa.Column('audit_head', sa.String(length=64), nullable=True))
     op.create_table('rate_limit_hits',
     sa.Column('key', sa.String(length=200), nullable=False),
     sa.Column('window_start', sa.Integer(), nullable=False),
@@ -58,8 +57,7 @@ def _chain_existing_rows(conn):
 
 def downgrade():
     op.drop_table('rate_limit_hits')
-    with op.batch_alter_table('instances', schema=None) as batch_op:
-        batch_op.drop_column('audit_head')
-    with op.batch_alter_table('audit_entries', schema=None) as batch_op:
-        batch_op.drop_column('row_hash')
-        batch_op.drop_column('prev_hash')
+    # SQLite 3.35+ and PostgreSQL drop a column in place; Alembic's batch mode would rebuild `instances` on SQLite,
+    # and the rebuild's DROP TABLE cascades to every application's tasks, attachments and audit trail.
+    for table, column in (('instances', 'audit_head'), ('audit_entries', 'row_hash'), ('audit_entries', 'prev_hash')):
+        op.execute(f'ALTER TABLE {table} DROP COLUMN {column}')
