@@ -19,6 +19,8 @@ from tests.hardening.live import SECOND_LEADER, STRESS, Stack, backend
 KILLS = 50 if STRESS else 6
 APPROVE = {"data": {"decision": "approve", "comment": "同意"}}
 SETTLE_SECONDS = 120
+#: How long to wait for the stream to flow again after a kill before the next one comes anyway.
+RECOVERY_SECONDS = 20
 
 
 class Traffic:
@@ -58,11 +60,15 @@ class Traffic:
             self.server_errors.append(f"{what}: {status}")
 
 
-def kill_at_random_moments(stack: Stack, kills: int, rng: random.Random) -> dict[str, int]:
-    """SIGKILL a web worker (gunicorn starts a new one) or the timer worker (restarted here), ``kills`` times."""
+def kill_at_random_moments(stack: Stack, traffic: Traffic, kills: int, rng: random.Random) -> dict[str, int]:
+    """SIGKILL a web worker (gunicorn starts a new one) or the timer worker (restarted here), ``kills`` times,
+    each at a random moment once the stream is flowing again (a completion went through since the last kill)."""
     killed = {"web worker": 0, "timer worker": 0}
     for _ in range(kills):
-        time.sleep(rng.uniform(0.2, 1.2))
+        flowing, deadline = len(traffic.acknowledged), time.monotonic() + RECOVERY_SECONDS
+        while len(traffic.acknowledged) == flowing and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0.0, 0.6))
         web = stack.web_workers()
         if web and rng.random() < 0.6:
             os.kill(rng.choice(web), signal.SIGKILL)
@@ -89,7 +95,7 @@ def test_killed_workers_lose_no_acknowledged_completion_leave_nothing_half_writt
         client.start()
 
     try:
-        killed = kill_at_random_moments(stack, KILLS, rng)
+        killed = kill_at_random_moments(stack, traffic, KILLS, rng)
     finally:
         traffic.stop.set()
         for client in clients:
