@@ -4,6 +4,7 @@ state, task rows and audit chain agree), and after the restart every application
 
 from __future__ import annotations
 
+import http.client
 import os
 import random
 import signal
@@ -37,8 +38,12 @@ class Traffic:
         while not self.stop.is_set():
             try:
                 self._one_round(user)
-            except OSError:  # the worker answering was killed: the outcome is unknown, which is allowed
+            except (OSError, http.client.HTTPException):
+                # The worker answering was killed (refused, reset, cut off mid-answer): the outcome is unknown,
+                # which is allowed; what was acknowledged must hold.
                 time.sleep(0.05)
+            except Exception as exc:  # anything else is a finding: noted for the test, and the stream goes on
+                self.server_errors.append(f"{type(exc).__name__}: {exc}")
 
     def _one_round(self, user: str) -> None:
         started = self.stack.call("POST", "/api/v1/instances", {"process": "quick_timer"}, user=user, timeout=20)
