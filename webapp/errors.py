@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_babel import gettext, lazy_gettext
@@ -52,9 +53,20 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
     if _wants_json():
         body: dict = {"code": code, "message": message}
         if fields:
-            body["fields"] = fields
+            body["fields"] = _encodable(fields)
         return jsonify(error=body), status
     return render_template("error.html", status=status, message=message, fields=fields or {}), status
+
+
+def _encodable(value: Any) -> Any:
+    """Echoed field names may hold undecodable bytes (surrogates) from a hostile form: make them printable."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable(v) for v in value]
+    return value
 
 
 def _wants_json() -> bool:

@@ -68,7 +68,7 @@ def _operation(path: str, summary: str, request: str | None, response: str | Non
     if path != "/auth/token":
         operation["security"] = _BEARER
     params = [{"in": "path", "name": part.strip("{}"), "required": True,
-               "schema": {"type": "integer" if part.endswith("_id}") and "task" not in part else "string"}}
+               "schema": _path_schema(part)}
               for part in path.split("/") if part.startswith("{")]
     if request and request.startswith("query:"):
         params.append({"in": "query", "schema": request.removeprefix("query:")})
@@ -89,3 +89,10 @@ def _operation(path: str, summary: str, request: str | None, response: str | Non
         body["content"] = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
     operation["responses"] = {str(status): body} | operation["responses"]
     return operation
+
+
+def _path_schema(part: str) -> dict[str, Any]:
+    # Database ids are 32-bit and never negative (the `int` route converter): anything else is an unknown id.
+    if part.endswith("_id}") and "task" not in part:
+        return {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
+    return {"type": "string"}
