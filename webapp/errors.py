@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import NotFound as RouteNotFound
 
 from engine.errors import (
     AccountLocked,
@@ -58,6 +59,18 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
     return render_template("error.html", status=status, message=message, fields=fields or {}), status
 
 
+def _allowed_elsewhere(exc: MethodNotAllowed) -> bool:
+    """Tell whether the path really matches a route for one of the methods werkzeug names."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for method in exc.valid_methods or ():
+        try:
+            adapter.match(method=method)
+        except HTTPException:
+            continue
+        return True
+    return False
+
+
 def _encodable(value: Any) -> Any:
     """Echoed field names may hold undecodable bytes (surrogates) from a hostile form: make them printable."""
     if isinstance(value, str):
@@ -89,6 +102,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+        if isinstance(exc, MethodNotAllowed) and not _allowed_elsewhere(exc):
+            exc = RouteNotFound()  # an id the route's converter refuses: werkzeug offers the other method, wrongly
         status = exc.code or 500
         answer = error_response(status, exc.name.lower().replace(" ", "_"), str(HTTP_MESSAGES.get(status, exc.name)))
         if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
