@@ -1,7 +1,7 @@
 """performance indexes: the inbox's open-task queue and assignee, the dashboard's open applications, the trail
 
 Revision ID: 0012_performance_indexes
-Revises: 0009_inbox_phrases
+Revises: 0011_audit_chain
 Create Date: 2026-12-02 15:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012_performance_indexes'
-down_revision = '0009_inbox_phrases'
+down_revision = '0011_audit_chain'
 branch_labels = None
 depends_on = None
 
