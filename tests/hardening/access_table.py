@@ -54,6 +54,7 @@ class Rule:
 APPROVE = {"data": {"decision": "approve", "comment": "同意"}}
 DELEGATE = {"delegate": "yz_spokes", "starts_on": "2026-03-02", "ends_on": "2026-03-06", "reason": "出差"}
 XML = {"xml": "<definitions/>"}
+BATCH = {"step": "leader_review", "decision": "approve", "comment": "同意"}
 
 API = {
     "api.openapi": Rule("GET /api/v1/openapi.json", PUBLIC),
@@ -85,6 +86,23 @@ API = {
     "api.list_delegations": Rule("GET /api/v1/delegations", EVERYONE),
     "api.create_delegation": Rule("POST /api/v1/delegations", EVERYONE, DELEGATE),
     "api.revoke_delegation": Rule("DELETE /api/v1/delegations/{delegation}", {"yz_leader"}),
+    # 加签 / 减签 / 委派: only the step's holder
+    "api.sign_groups": Rule("GET /api/v1/tasks/{task}/sign-groups", CASE_READERS),
+    "api.add_signers": Rule("POST /api/v1/tasks/{task}/add-signers", {"yz_leader"},
+                            {"mode": "before", "rule": "all", "signers": ["yz_spokes"]}),
+    "api.remove_signer": Rule("POST /api/v1/tasks/{task}/remove-signer", {"yz_leader"}, {"username": "yz_spokes"}),
+    "api.delegate": Rule("POST /api/v1/tasks/{task}/delegate", {"yz_leader"}, {"to": "yz_spokes", "comment": "请代拟"}),
+    # 抄送 and the preview: copying from a step is its holder's; reading what one was copied is one's own
+    "api.copy_from_task": Rule("POST /api/v1/tasks/{task}/cc", {"yz_leader"}, {"users": ["yz_spokes"], "note": "知悉"}),
+    "api.copies_to_me": Rule("GET /api/v1/cc", EVERYONE),
+    "api.instance_copies": Rule("GET /api/v1/instances/{case}/cc", CASE_READERS),
+    "api.read_copies": Rule("POST /api/v1/instances/{case}/cc/read", CASE_READERS, {}),
+    "api.preview_task": Rule("GET /api/v1/tasks/{task}/preview", CASE_READERS),
+    # 批量审批 answers everyone, naming each task they may not act on; 常用语 are one's own
+    "api.batch_complete": Rule("POST /api/v1/tasks/batch", EVERYONE, {"tasks": ["{task}"], **BATCH}),
+    "api.list_phrases": Rule("GET /api/v1/phrases", EVERYONE),
+    "api.save_phrase": Rule("POST /api/v1/phrases", EVERYONE, {"text": "矩阵常用语"}),
+    "api.delete_phrase": Rule("DELETE /api/v1/phrases/{phrase}", {"yz_leader"}),
 }
 
 WEB = {
@@ -102,6 +120,19 @@ WEB = {
     "tasks.complete": Rule("POST /tasks/{task}/complete", {"yz_leader"}, {"decision": "approve", "comment": "同意"}),
     "tasks.return_to": Rule("POST /tasks/{task}/return", {"yz_leader"}, {"comment": "请修改"}),
     "tasks.transfer": Rule("POST /tasks/{task}/transfer", {"yz_leader"}, {"to": "jb_leader", "reason": "x"}),
+    "tasks.add_signers": Rule("POST /tasks/{task}/add-signers", {"yz_leader"},
+                              {"mode": "before", "rule": "all", "signers": "yz_spokes"}),
+    "tasks.remove_signer": Rule("POST /tasks/{task}/remove-signer", {"yz_leader"}, {"username": "yz_spokes"}),
+    "tasks.delegate": Rule("POST /tasks/{task}/delegate", {"yz_leader"}, {"to": "yz_spokes", "comment": "请代拟"}),
+    "tasks.copy": Rule("POST /tasks/{task}/cc", {"yz_leader"}, {"users": "yz_spokes", "note": "知悉"}),
+    "tasks.cc": Rule("GET /tasks/cc", EVERYONE),
+    "tasks.comment": Rule("POST /tasks/{task}/comments", CASE_READERS, {"body": "意见"}),
+    "tasks.upload": Rule("POST /tasks/{task}/attachments", {"yz_leader"}, {"kind": "other"}),
+    "tasks.batch": Rule("GET /tasks/batch?task={task}", EVERYONE),
+    "tasks.batch_complete": Rule("POST /tasks/batch", EVERYONE, {"task": "{task}", **BATCH}),
+    "tasks.phrases": Rule("GET /tasks/phrases", EVERYONE),
+    "tasks.phrase_add": Rule("POST /tasks/phrases", EVERYONE, {"text": "矩阵常用语"}),
+    "tasks.phrase_delete": Rule("POST /tasks/phrases/{phrase}/delete", {"yz_leader"}, {}),
     "applications.index": Rule("GET /applications", EVERYONE),
     "applications.mine": Rule("GET /applications/mine", EVERYONE),
     "applications.new": Rule("GET /applications/new", EVERYONE),  # the page says who may apply
@@ -111,9 +142,13 @@ WEB = {
     "applications.upload": Rule("POST /applications/{case}/attachments", CASE_UNIT | OFFICE, {"kind": "other"}),
     "applications.comment": Rule("POST /applications/{case}/comments", CASE_READERS, {"body": "意见"}),
     "applications.urge": Rule("POST /applications/{case}/urge", {"yz_clerk"} | OVERSEERS, {"comment": "催"}),
+    "applications.preview": Rule("GET /applications/{case}/attachments/{attachment}/preview", CASE_READERS),
+    "applications.sheet": Rule("GET /applications/{case}/sheet", CASE_READERS),
+    "applications.sheet_pdf": Rule("GET /applications/{case}/sheet.pdf", CASE_READERS),
     "applications.withdraw": Rule("POST /applications/{case}/withdraw", {"yz_clerk"}, {"comment": "撤回"}),
     "notifications.index": Rule("GET /notifications", EVERYONE),
     "notifications.read": Rule("POST /notifications/{notification}/read", EVERYONE, {}),  # only ever one's own
+    "notifications.digest": Rule("POST /notifications/digest", EVERYONE, {"email_digest": "on"}),
     "notifications.read_all": Rule("POST /notifications/read-all", EVERYONE, {}),
     "delegations.index": Rule("GET /delegations", EVERYONE),
     "delegations.create": Rule("POST /delegations", EVERYONE, DELEGATE),

@@ -57,6 +57,7 @@ def world(app: Any) -> Iterator[World]:
                                                   "ends_on": "2026-04-03", "reason": "出差"})
     assert delegation.status_code == 201, delegation.get_json()
     notification = leader.get("/notifications").get_json()["items"][0]["id"]
+    phrase = leader.post("/phrases", json={"text": "请补充材料。"}).get_json()["id"]
     _drafts(app)
     for username in USERS:
         login(username)
@@ -64,7 +65,8 @@ def world(app: Any) -> Iterator[World]:
     anonymous = app.test_client()
     web[ANONYMOUS] = anonymous
     ids = {"case": case, "task": task, "attachment": attachment, "delegation": delegation.get_json()["id"],
-           "notification": notification, "key": "press_conference", "decision_file": "host_speaker.dmn"}
+           "notification": notification, "phrase": phrase, "key": "press_conference",
+           "decision_file": "host_speaker.dmn"}
     csrf = {user: WebUser.csrf_from((anonymous if user == ANONYMOUS else web[user].client).get(
         "/login" if user == ANONYMOUS else "/delegations").text) for user in web}
     yield World(app, ids, api, web, csrf, _trail_length(app))
@@ -147,7 +149,7 @@ def _flashed_error(world: World, rule: Rule, user: str) -> bool:
 
 def _request(world: World, rule: Rule, user: str) -> Any:
     path = rule.path.format(**world.ids)
-    body = dict(rule.body or {})
+    body = {name: _placed(value, world.ids) for name, value in (rule.body or {}).items()}
     if "attachments" in path and rule.method == "POST":
         body["file"] = (io.BytesIO(PDF), "矩阵.pdf")
     if path.startswith("/api/"):
@@ -161,6 +163,15 @@ def _request(world: World, rule: Rule, user: str) -> Any:
     if rule.method == "GET":
         return client.get(path)
     return client.post(path, data={**body, "csrf_token": world.csrf[user]})
+
+
+def _placed(value: Any, ids: dict[str, Any]) -> Any:
+    """A body value with the world's ids in its placeholders (a batch names the task under test)."""
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, list):
+        return [_placed(item, ids) for item in value]
+    return value
 
 
 def _trail_length(app: Any) -> int:
