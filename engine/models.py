@@ -23,6 +23,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
 
@@ -140,6 +141,8 @@ class ProcessDraft(Base):
 
 class Instance(Base):
     __tablename__ = "instances"
+    #: The dashboard reads the open applications oldest first.
+    __table_args__ = (Index("ix_instances_status_started", "status", "started_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     process_key: Mapped[str] = mapped_column(String(100), index=True)
@@ -153,10 +156,13 @@ class Instance(Base):
     ended_at: Mapped[dt.datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(40))
     next_timer_at: Mapped[dt.datetime | None] = mapped_column(index=True)
-    state: Mapped[str] = mapped_column(Text)
+    #: The workflow state (10–400 KiB of JSON): loaded only by the unit of work that runs the workflow, never by lists.
+    state: Mapped[str] = mapped_column(Text, deferred=True)
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     incident: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: Hash of the newest audit row, so removing the last rows of the trail is noticed too (留痕).
+    audit_head: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[ProcessVersion] = relationship()
     unit: Mapped[Unit] = relationship(lazy="joined", innerjoin=True)
 
@@ -169,10 +175,11 @@ class HumanTask(Base):
     __tablename__ = "human_tasks"
     __table_args__ = (
         Index("ix_human_tasks_open", "unit_id", "completed_at"),
-        # The inbox pages open tasks of the user's units in SQL, sorted by deadline or arrival.
-        Index("ix_human_tasks_inbox_due", "unit_id", "completed_at", "due_at"),
-        Index("ix_human_tasks_inbox_created", "unit_id", "completed_at", "created_at"),
-        Index("ix_human_tasks_assignee_open", "assignee", "completed_at"),
+        # The inbox: a unit's open tasks by deadline, and the open tasks assigned to someone, of years of history.
+        Index("ix_human_tasks_open_queue", "unit_id", "due_at", "created_at",
+              postgresql_where=text("completed_at IS NULL"), sqlite_where=text("completed_at IS NULL")),
+        Index("ix_human_tasks_open_assignee", "assignee",
+              postgresql_where=text("completed_at IS NULL"), sqlite_where=text("completed_at IS NULL")),
     )
 
     #: Our id for this occurrence of the task. A send-back (退回) reopens the same SpiffWorkflow task, so one
@@ -210,7 +217,8 @@ class HumanTask(Base):
     #: Set on an added approver's row (加签 / 委派): the group it belongs to; the holder's own row has None.
     sign_group_id: Mapped[int | None] = mapped_column(ForeignKey("sign_groups.id", ondelete="CASCADE"), index=True)
     unit: Mapped[Unit] = relationship(lazy="joined", innerjoin=True)
-    instance: Mapped[Instance] = relationship()
+    #: Joined: every list of tasks shows its application's title; one query, not one per task (state stays deferred).
+    instance: Mapped[Instance] = relationship(lazy="joined", innerjoin=True)
 
     @property
     def is_open(self) -> bool:
@@ -254,6 +262,8 @@ class AuditEntry(Base):
     """Append-only trail (留痕): every change to an instance, who made it and why."""
 
     __tablename__ = "audit_entries"
+    #: An instance's trail in order, and its last progress (the dashboard's stuck rule).
+    __table_args__ = (Index("ix_audit_entries_instance_at", "instance_id", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
@@ -267,6 +277,9 @@ class AuditEntry(Base):
     data_changed: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: The user a delegate acted for, or the user a task was transferred to.
     on_behalf_of: Mapped[str | None] = mapped_column(String(60))
+    #: The hash chain (engine.workflow.audit_chain): the previous row's hash, and this row's over both.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Attachment(Base):
@@ -469,3 +482,16 @@ class WorkerHeartbeat(Base):
     #: The latest pass that failed, and why; kept after later passes succeed, so an intermittent fault shows.
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[dt.datetime | None]
+
+
+# --- web guard -----------------------------------------------------------------------------------
+
+
+class RateLimitHit(Base):
+    """Requests counted per key (route and client address) and fixed time window, shared by every web worker."""
+
+    __tablename__ = "rate_limit_hits"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer, default=0)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import NotFound as RouteNotFound
 
 from engine.errors import (
     AccountLocked,
@@ -52,9 +54,32 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
     if _wants_json():
         body: dict = {"code": code, "message": message}
         if fields:
-            body["fields"] = fields
+            body["fields"] = _encodable(fields)
         return jsonify(error=body), status
     return render_template("error.html", status=status, message=message, fields=fields or {}), status
+
+
+def _allowed_elsewhere(exc: MethodNotAllowed) -> bool:
+    """Tell whether the path really matches a route for one of the methods werkzeug names."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for method in exc.valid_methods or ():
+        try:
+            adapter.match(method=method)
+        except HTTPException:
+            continue
+        return True
+    return False
+
+
+def _encodable(value: Any) -> Any:
+    """Echoed field names may hold undecodable bytes (surrogates) from a hostile form: make them printable."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable(v) for v in value]
+    return value
 
 
 def _wants_json() -> bool:
@@ -77,8 +102,16 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+        if isinstance(exc, MethodNotAllowed) and not _allowed_elsewhere(exc):
+            exc = RouteNotFound()  # an id the route's converter refuses: werkzeug offers the other method, wrongly
         status = exc.code or 500
-        return error_response(status, exc.name.lower().replace(" ", "_"), str(HTTP_MESSAGES.get(status, exc.name)))
+        answer = error_response(status, exc.name.lower().replace(" ", "_"), str(HTTP_MESSAGES.get(status, exc.name)))
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            # RFC 9110: a 405 names the methods the resource does support.
+            response = make_response(answer)
+            response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+            return response
+        return answer
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]

@@ -22,7 +22,7 @@ from engine.review.carbon_copy import copy_on_completion
 from engine.review.delegation import load_delegations
 from engine.workdays.calendar import WorkCalendar
 from engine.workflow.runtime import ProcessRuntime
-from engine.workflow.uow import audit, record_end, record_incident, require_instance, save_workflow
+from engine.workflow.uow import audit, lock_instance, record_end, record_incident, save_workflow
 
 
 def workflow_values(task: HumanTask, values: dict[str, Any]) -> dict[str, Any]:
@@ -66,8 +66,8 @@ def open_task(session: Session, actor: User, task_id: str) -> tuple[HumanTask, I
     task = session.get(HumanTask, task_id)
     if task is None:
         raise NotFound("任务不存在或无权查看")
-    require_visible(actor, task.instance)
-    instance = require_instance(session, task.instance_id)
+    # Lock first: the locking query loads the instance, so seeing whether the actor may see it costs no query.
+    instance = require_visible(actor, lock_instance(session, task.instance_id))
     session.refresh(task)
     if task.completed_at is not None:
         raise Conflict("该任务已办理，不能重复提交")

@@ -11,7 +11,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from engine import clock
 from engine.models import (
@@ -27,6 +27,9 @@ from engine.models import (
 )
 from engine.review.notice_texts import OUTCOME_EVENTS, Translate, notice_text
 from engine.workflow.scripting import shanghai_today
+
+#: A notice needs the user's id and address, not their grants (loaded on first use instead of with every user).
+_NO_GRANTS = lazyload(User.grants)
 
 KINDS = {
     "new_task": "新待办",
@@ -96,14 +99,15 @@ def text_of(row: Notification, translate: Translate | None = None) -> str:
 def task_audience(session: Session, task: HumanTask) -> list[User]:
     """Who should hear about a task: its assignee, or everyone holding a candidate role in its unit, plus delegates."""
     if task.assignee:
-        people = list(session.scalars(select(User).where(User.username == task.assignee)))
+        people = list(session.scalars(select(User).where(User.username == task.assignee).options(_NO_GRANTS)))
     else:
         people = list(session.scalars(select(User).join(RoleGrant).where(
-            RoleGrant.unit_id == task.unit_id, RoleGrant.role.in_(task.candidate_roles), User.active.is_(True))))
+            RoleGrant.unit_id == task.unit_id, RoleGrant.role.in_(task.candidate_roles), User.active.is_(True))
+            .options(_NO_GRANTS)))
     today = shanghai_today()
     delegates = session.scalars(select(User).join(Delegation, Delegation.delegate_id == User.id).where(
         Delegation.principal_id.in_([p.id for p in people] or [-1]), Delegation.revoked_at.is_(None),
-        Delegation.starts_on <= today, Delegation.ends_on >= today))
+        Delegation.starts_on <= today, Delegation.ends_on >= today).options(_NO_GRANTS))
     return people + list(delegates)
 
 

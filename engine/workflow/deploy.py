@@ -47,7 +47,7 @@ def latest_versions(session: Session) -> list[ProcessVersion]:
 
 def model_of(runtime: ProcessRuntime, version: ProcessVersion) -> ParsedModel:
     """Return the parsed (cached) model of a version."""
-    return runtime.model_for(version.id, version.bpmn_xml, version.dmn_xml)
+    return runtime.cached_model(version.id) or runtime.model_for(version.id, version.bpmn_xml, version.dmn_xml)
 
 
 def deploy(

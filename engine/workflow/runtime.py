@@ -130,6 +130,10 @@ class ProcessRuntime:
             raise ModelError(f"流程无法解析：{exc}", _problems_from(exc)) from exc
         return ParsedModel(key, spec.description or key, spec, subprocess_specs)
 
+    def cached_model(self, version_id: int) -> ParsedModel | None:
+        """Return the parsed model of a version if it was parsed already (no XML needed)."""
+        return self._specs.get(version_id)
+
     def model_for(self, version_id: int, bpmn_xml: str, dmn_xmls: Iterable[str]) -> ParsedModel:
         """Return the parsed model of a deployed version, parsing it only the first time."""
         model = self._specs.get(version_id)

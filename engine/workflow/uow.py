@@ -13,7 +13,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import clock
@@ -23,6 +23,7 @@ from engine.org.access import OFFICE_ROLES, may_hold
 from engine.org.units import office_unit
 from engine.review.notify import notify_ended, notify_new_task
 from engine.workdays.calendar import WorkCalendar
+from engine.workflow.audit_chain import chain_entry
 from engine.workflow.runtime import HumanTaskInfo, ProcessRuntime
 
 
@@ -47,7 +48,8 @@ def unit_of_work(session: Session) -> Iterator[None]:
 
 def lock_instance(session: Session, instance_id: int, *, skip_locked: bool = False) -> Instance | None:
     """Load an instance holding its row lock (PostgreSQL) or the database write lock (SQLite)."""
-    query = select(Instance).where(Instance.id == instance_id).execution_options(populate_existing=True)
+    query = (select(Instance).where(Instance.id == instance_id).options(undefer(Instance.state))
+             .execution_options(populate_existing=True))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=Instance, skip_locked=skip_locked)
     return session.scalar(query)
@@ -64,6 +66,7 @@ def require_instance(session: Session, instance_id: int) -> Instance:
 def audit(session: Session, instance: Instance, actor: str, action: str, **fields: Any) -> AuditEntry:
     """Append one row to the instance's trail."""
     entry = AuditEntry(instance_id=instance.id, at=clock.now(), actor=actor, action=action, **fields)
+    chain_entry(session, entry)
     session.add(entry)
     return entry
 

@@ -9,6 +9,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 import forms
+from engine.review.attachments import KINDS as ATTACHMENT_KINDS
 from webapp.api import schemas, signing_schemas
 
 _DESCRIPTION = "新闻发布审批流程平台 JSON API。错误统一为 {\"error\": {code, message, fields?}}。"
@@ -80,14 +81,15 @@ def _operation(path: str, summary: str, request: str | None, response: str | Non
     if path != "/auth/token":
         operation["security"] = _BEARER
     params = [{"in": "path", "name": part.strip("{}"), "required": True,
-               "schema": {"type": "integer" if part.endswith("_id}") and "task" not in part else "string"}}
+               "schema": _path_schema(part)}
               for part in path.split("/") if part.startswith("{")]
     if request and request.startswith("query:"):
         params.append({"in": "query", "schema": request.removeprefix("query:")})
     elif request == "multipart":
         operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
             "type": "object", "required": ["file", "kind"],
-            "properties": {"file": {"type": "string", "format": "binary"}, "kind": {"type": "string"}}}}}}
+            "properties": {"file": {"type": "string", "format": "binary"},
+                           "kind": {"type": "string", "enum": sorted(ATTACHMENT_KINDS)}}}}}}
     elif request:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": request}}}
     if params:
@@ -100,3 +102,10 @@ def _operation(path: str, summary: str, request: str | None, response: str | Non
         body["content"] = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
     operation["responses"] = {str(status): body} | operation["responses"]
     return operation
+
+
+def _path_schema(part: str) -> dict[str, Any]:
+    # Database ids are 32-bit and never negative (the `int` route converter): anything else is an unknown id.
+    if part.endswith("_id}") and "task" not in part:
+        return {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
+    return {"type": "string"}

@@ -6,7 +6,7 @@ import datetime as dt
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from engine import clock
 from engine.models import User
@@ -29,5 +29,7 @@ def user_from_token(session: Session, secret: str, token: str) -> User | None:
         return None
     if not isinstance(payload, dict) or payload.get("exp", 0) < clock.now().timestamp():
         return None
-    user = session.scalar(select(User).where(User.username == payload.get("u")))
+    # One query with the grants joined, instead of the user and then its grants.
+    user = session.execute(select(User).where(User.username == payload.get("u")).options(joinedload(User.grants))
+                           ).unique().scalar_one_or_none()
     return user if user is not None and user.active else None

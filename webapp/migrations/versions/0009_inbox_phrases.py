@@ -27,18 +27,10 @@ def upgrade():
     )
     with op.batch_alter_table('approval_phrases', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_approval_phrases_username'), ['username'], unique=False)
-    with op.batch_alter_table('human_tasks', schema=None) as batch_op:
-        batch_op.create_index('ix_human_tasks_inbox_due', ['unit_id', 'completed_at', 'due_at'], unique=False)
-        batch_op.create_index('ix_human_tasks_inbox_created', ['unit_id', 'completed_at', 'created_at'],
-                              unique=False)
-        batch_op.create_index('ix_human_tasks_assignee_open', ['assignee', 'completed_at'], unique=False)
+    # The inbox's indexes on open tasks are the partial ones of 0012_performance_indexes.
 
 
 def downgrade():
-    with op.batch_alter_table('human_tasks', schema=None) as batch_op:
-        batch_op.drop_index('ix_human_tasks_assignee_open')
-        batch_op.drop_index('ix_human_tasks_inbox_created')
-        batch_op.drop_index('ix_human_tasks_inbox_due')
     with op.batch_alter_table('approval_phrases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_approval_phrases_username'))
     op.drop_table('approval_phrases')
