@@ -154,8 +154,13 @@ class Instance(Base):
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     incident: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: A second unit that shares the instance (the incident command HQ of a timed-release round): sees it, gets the
+    #: steps of its roles.
+    joint_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    #: The instance this one was started from: a timed-release round's series instance.
+    parent_instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"), index=True)
     version: Mapped[ProcessVersion] = relationship()
-    unit: Mapped[Unit] = relationship(lazy="joined", innerjoin=True)
+    unit: Mapped[Unit] = relationship(lazy="joined", innerjoin=True, foreign_keys=[unit_id])
 
     __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012 - SQLAlchemy's own declaration
 
@@ -289,6 +294,35 @@ class Notification(Base):
     email_status: Mapped[str | None] = mapped_column(String(20), index=True)
     emailed_at: Mapped[dt.datetime | None]
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class TimedReleaseSeries(Base):
+    """定时发布 (Art. 15(七)): a series of conferences at fixed times, owned by one ``timed_release_series`` instance.
+
+    The worker starts one ``timed_release_round`` instance per slot; this row only says when the next slot is.
+    """
+
+    __tablename__ = "timed_release_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), unique=True)
+    event: Mapped[str] = mapped_column(String(200))
+    hq_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    release_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    #: daily | interval | times
+    cadence: Mapped[str] = mapped_column(String(20))
+    #: The times of day (HH:MM, Beijing time) of a daily or times cadence.
+    times: Mapped[list[str]] = mapped_column(JSON, default=list)
+    interval_hours: Mapped[int | None] = mapped_column(Integer)
+    #: An interval cadence counts its slots from here.
+    anchor_at: Mapped[dt.datetime]
+    ends_at: Mapped[dt.datetime | None]
+    #: The conference time of the next slot; None once the series has no more slots.
+    next_slot_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    last_slot_at: Mapped[dt.datetime | None]
+    rounds_started: Mapped[int] = mapped_column(Integer, default=0)
+    slots_missed: Mapped[int] = mapped_column(Integer, default=0)
+    ended_at: Mapped[dt.datetime | None]
 
 
 # --- calendar ----------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine import clock
 from engine.errors import Conflict, NotFound
 from engine.models import AuditEntry, HumanTask, Instance
-from engine.org.access import OFFICE_ROLES
+from engine.org.access import HQ_ROLES, OFFICE_ROLES
 from engine.org.units import office_unit
 from engine.review.notify import notify_new_task
 from engine.workdays.calendar import WorkCalendar
@@ -160,7 +160,9 @@ def _new_task_row(
 ) -> HumanTask:
     due_at, provisional = calendar.due_at(now, info.due_in_workdays)
     office_task = bool(info.candidate_roles) and all(r in OFFICE_ROLES for r in info.candidate_roles)
-    unit_id = office_unit(session).id if office_task else instance.unit_id
+    hq_task = instance.joint_unit_id is not None and bool(info.candidate_roles) and all(
+        r in HQ_ROLES for r in info.candidate_roles)
+    unit_id = office_unit(session).id if office_task else instance.joint_unit_id if hq_task else instance.unit_id
     # The application belongs to the clerk who started it: their own steps come back to them.
     assignee = instance.started_by if "applicant" in info.candidate_roles else info.designated_assignee
     return HumanTask(

@@ -48,6 +48,12 @@ ACTION_LABELS = {
     "reassign": lazy_gettext("改派"),
     "retry": lazy_gettext("修复数据并重试"),
     "move_back": lazy_gettext("督办回退"),
+    # 定时发布 (Art. 15(七))
+    "series_setup": lazy_gettext("设立定时发布系列"),
+    "series_change": lazy_gettext("调整发布节奏"),
+    "series_end": lazy_gettext("结束系列发布"),
+    "round_started": lazy_gettext("发起定时发布轮次"),
+    "slot_missed": lazy_gettext("错过发布时段"),
 }
 SYSTEM = "system"
 
