@@ -24,7 +24,6 @@ from webapp.extensions import db
 from webapp.web import current_user, login_required
 
 
-
 def _runtime() -> Any:
     return current_app.extensions["pressflow_runtime"]
 
