@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -117,3 +118,25 @@ def _release_unit(session: Session, code: str) -> Any:
 
 def _local(moment: dt.datetime) -> str:
     return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+@dataclass(frozen=True)
+class SeriesOverview:
+    """What a series' page (or one of its rounds' pages) shows about the series."""
+
+    series: TimedReleaseSeries
+    series_instance_id: int
+    rounds: list[Instance]
+
+
+def overview(session: Session, instance: Instance, limit: int = 100) -> SeriesOverview | None:
+    """The series an instance owns or is a round of, with its latest rounds; None for other instances."""
+    owner_id = instance.id if instance.process_key == SERIES_PROCESS else instance.parent_instance_id
+    if owner_id is None:
+        return None
+    found = series_of(session, owner_id)
+    if found is None:
+        return None
+    rounds = list(session.scalars(select(Instance).where(Instance.parent_instance_id == owner_id)
+                                  .order_by(Instance.id.desc()).limit(limit)))
+    return SeriesOverview(found, owner_id, rounds)

@@ -195,3 +195,26 @@ def test_the_hq_control_form_needs_a_new_cadence_to_change(app, login):
 
     assert response.status_code == 422
     assert response.get_json()["error"]["fields"] == {"cadence": ["调整发布节奏须选择新的节奏"]}
+
+
+def test_a_second_worker_pass_at_the_same_moment_starts_the_slot_only_once(app, login, frozen_clock):
+    series_id = start_series(login)
+
+    worker_at(app, frozen_clock, "2026-03-02T11:01")
+    worker_at(app, frozen_clock, "2026-03-02T11:01")
+
+    assert len(rounds(app, series_id)) == 1
+    assert len(trail(app, series_id, "round_started")) == 1
+
+
+def test_the_series_page_lists_its_cadence_and_rounds_and_a_round_links_back(app, login, web, frozen_clock):
+    series_id = start_series(login)
+    worker_at(app, frozen_clock, "2026-03-02T11:01")
+    round_id = rounds(app, series_id)[0]["id"]
+
+    series_page = web("hq_leader").get(f"/applications/{series_id}")
+    round_page = web("wjw_writer").get(f"/applications/{round_id}")
+
+    assert series_page.status_code == 200 and "每天 15:00" in series_page.text
+    assert "2026-03-03 15:00" in series_page.text and f"/applications/{round_id}" in series_page.text
+    assert round_page.status_code == 200 and "查看所属定时发布系列" in round_page.text

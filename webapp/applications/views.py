@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import HumanTask, Instance, User
 from engine.org.access import require_visible, visible_instances
-from engine.review import attachments, reviewing
+from engine.review import attachments, reviewing, series
 from engine.review.applications import start_application, starting_units
 from engine.workflow.deploy import latest_versions
 from webapp.applications import bp, present
@@ -114,7 +114,8 @@ def _page(instance_id: int, status: int = 200, **state: Any) -> tuple[str, int]:
         events=present.timeline(db.session, instance), documents=present.documents(files),
         fields=present.application_fields(instance), kinds=attachments.KINDS,
         can_withdraw=reviewing.can_withdraw(db.session, user, instance),
-        can_urge=present.may_urge(user, instance, rows), can_upload=present.may_upload(user, instance), **state,
+        can_urge=present.may_urge(user, instance, rows), can_upload=present.may_upload(user, instance),
+        series=series.overview(db.session, instance), **state,
     ), status
 
 
