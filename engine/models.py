@@ -163,8 +163,13 @@ class Instance(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     #: Hash of the newest audit row, so removing the last rows of the trail is noticed too (留痕).
     audit_head: Mapped[str | None] = mapped_column(String(64))
+    #: A second unit that shares the instance (the incident command HQ of a timed-release round): sees it, gets the
+    #: steps of its roles.
+    joint_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    #: The instance this one was started from: a timed-release round's series instance.
+    parent_instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"), index=True)
     version: Mapped[ProcessVersion] = relationship()
-    unit: Mapped[Unit] = relationship(lazy="joined", innerjoin=True)
+    unit: Mapped[Unit] = relationship(lazy="joined", innerjoin=True, foreign_keys=[unit_id])
 
     __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012 - SQLAlchemy's own declaration
 
@@ -442,6 +447,36 @@ class CarbonCopy(Base):
     read_at: Mapped[dt.datetime | None]
     recipient: Mapped[User] = relationship(lazy="joined")
     instance: Mapped[Instance] = relationship()
+
+
+class TimedReleaseSeries(Base):
+    """定时发布 (Art. 15(七)): a series of conferences at fixed times, owned by one ``timed_release_series`` instance.
+
+    The worker starts one ``timed_release_round`` instance per slot; this row only says when the next slot is.
+    """
+
+    __tablename__ = "timed_release_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), unique=True)
+    event: Mapped[str] = mapped_column(String(200))
+    hq_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    release_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    #: daily | interval | times
+    cadence: Mapped[str] = mapped_column(String(20))
+    #: The times of day (HH:MM, Beijing time) of a daily or times cadence.
+    times: Mapped[list[str]] = mapped_column(JSON, default=list)
+    interval_hours: Mapped[int | None] = mapped_column(Integer)
+    #: An interval cadence counts its slots from here.
+    anchor_at: Mapped[dt.datetime]
+    ends_at: Mapped[dt.datetime | None]
+    #: The conference time of the next slot; None once the series has no more slots.
+    next_slot_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    last_slot_at: Mapped[dt.datetime | None]
+    rounds_started: Mapped[int] = mapped_column(Integer, default=0)
+    slots_missed: Mapped[int] = mapped_column(Integer, default=0)
+    ended_at: Mapped[dt.datetime | None]
+
 
 # --- calendar ----------------------------------------------------------------------------------
 

@@ -26,6 +26,15 @@ from forms.review import (
     SecrecyReviewForm,
     SignOpinionForm,
 )
+from forms.timed_release import (
+    HqApprovalForm,
+    OfficeConfirmationForm,
+    QuickMonitoringForm,
+    ReleaseTextForm,
+    RoundConferenceForm,
+    SeriesControlForm,
+    SeriesSetupForm,
+)
 from forms.topic import TopicApplicationForm
 
 
@@ -52,6 +61,14 @@ _SPECS = (
     FormSpec("escalation_handling", "重大舆情处置", EscalationHandlingForm),
     FormSpec("closing_report", "舆情处置总结报告", ClosingReportForm),
     FormSpec("sign_opinion", "加签意见", SignOpinionForm),
+    # 定时发布 (Art. 15(七))
+    FormSpec("timed_series_setup", "定时发布系列设立", SeriesSetupForm),
+    FormSpec("timed_series_control", "调整或结束系列发布", SeriesControlForm),
+    FormSpec("round_release_text", "发布文稿", ReleaseTextForm),
+    FormSpec("round_hq_approval", "指挥部领导审批", HqApprovalForm),
+    FormSpec("round_office_confirmation", "新闻办确认", OfficeConfirmationForm),
+    FormSpec("round_conference", "定时发布会记录", RoundConferenceForm),
+    FormSpec("round_quick_monitoring", "会后快速舆情监测", QuickMonitoringForm),
 )
 _BY_KEY = {spec.key: spec for spec in _SPECS}
 

@@ -25,6 +25,8 @@ from engine.workflow.deploy import deploy_directory
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ROOT / "processes"
+#: Every shipped process at version 1, as ``pressflow init`` deploys processes/ (one process per file, named so).
+SHIPPED_V1 = {path.stem: 1 for path in sorted(PROCESSES.glob("*.bpmn"))}
 DEMO_PASSWORD = "pressflow-demo"  # noqa: S105 - the documented demo password
 PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])

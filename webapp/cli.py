@@ -118,13 +118,16 @@ def serve_command(port: int | None, host: str, workers: int | None, with_worker:
               help="以此时刻为当前时间（ISO 8601，无时区按北京时间），用于测试与补跑")
 @with_appcontext
 def run_timers_command(now_text: str | None) -> None:
-    """Advance every instance whose timer is due (one pass)."""
+    """Advance every instance whose timer is due and start due timed-release rounds (one pass)."""
+    from engine.worker.timed_releases import run_timed_releases
     from engine.worker.timers import run_due_timers
     from webapp.extensions import db
 
     total: list[int] = []
     with clock.frozen_at(_parse_now(now_text)) if now_text else nullcontext():
         while batch := run_due_timers(db.session, _runtime(), _settings().timer_batch_size):
+            total.extend(batch)
+        while batch := run_timed_releases(db.session, _runtime(), _settings().timer_batch_size):
             total.extend(batch)
         chased, sent = _deliver_notifications()
     click.echo(f"已推进 {len(total)} 个实例" + (f"：{', '.join(map(str, total))}" if total else ""))
@@ -169,6 +172,7 @@ def _parse_now(text: str) -> dt.datetime:
 def worker_command(once: bool) -> None:
     """Run timers, reminders, escalations and e-mail in a loop until SIGTERM/SIGINT (safe to start on many hosts)."""
     from engine.worker import heartbeat
+    from engine.worker.timed_releases import run_timed_releases
     from engine.worker.timers import run_due_timers
     from webapp.extensions import db
 
@@ -186,7 +190,8 @@ def worker_command(once: bool) -> None:
     heartbeat.register(db.session, me, clock.now())
     click.echo(f"定时任务进程已启动（{me}，每 {settings.worker_poll_seconds}s 检查一次）")
     while not stopping.is_set():
-        advanced = _worker_pass(me, lambda: run_due_timers(db.session, _runtime(), settings.timer_batch_size))
+        advanced = _worker_pass(me, lambda: run_due_timers(db.session, _runtime(), settings.timer_batch_size)
+                                + run_timed_releases(db.session, _runtime(), settings.timer_batch_size))
         if once:
             break
         if not advanced:

@@ -15,7 +15,10 @@ OFFICE_ROLES = (
     "office_reviewer", "municipal_spokesperson", "spokesperson_assistant", "onsite_staff", "opinion_monitor",
 )
 OVERSIGHT_ROLES = ("supervisor", "admin")
-ROLES = (*UNIT_ROLES, *OFFICE_ROLES, *OVERSIGHT_ROLES, "process_owner")
+#: 定时发布 (Art. 15(七)): the incident command HQ's roles; a release round's HQ steps go to the HQ unit.
+HQ_ROLES = ("hq_leader", "general_office_clerk")
+TIMED_RELEASE_ROLES = (*HQ_ROLES, "release_writer")
+ROLES = (*UNIT_ROLES, *OFFICE_ROLES, *OVERSIGHT_ROLES, "process_owner", *TIMED_RELEASE_ROLES)
 
 ROLE_LABELS = {
     "applicant": "申报单位经办人",
@@ -30,6 +33,9 @@ ROLE_LABELS = {
     "supervisor": "督办人员",
     "process_owner": "流程管理员",
     "admin": "系统管理员",
+    "hq_leader": "指挥部领导",
+    "general_office_clerk": "市政府办公厅联络员",
+    "release_writer": "发布文稿撰写人",
 }
 
 
@@ -62,7 +68,8 @@ def takes_part(user: User, instance: Instance) -> bool:
     """Tell whether the user sees the instance by role and unit (not merely because it was copied to them)."""
     if is_overseer(user) or works_for_office(user):
         return True
-    return instance.unit_id in unit_ids(user)
+    units = unit_ids(user)
+    return instance.unit_id in units or instance.joint_unit_id in units
 
 
 def was_copied(user: User, instance: Instance) -> bool:
@@ -85,7 +92,9 @@ def visible_instances(user: User, query: Select) -> Select:
         return query
     units = unit_ids(user)
     copied = Instance.id.in_(select(CarbonCopy.instance_id).where(CarbonCopy.recipient_id == user.id))
-    return query.where(or_(Instance.unit_id.in_(units), copied) if units else copied)
+    # A joint unit (the HQ of a timed-release round) sees the instance as its own unit does.
+    return query.where(or_(Instance.unit_id.in_(units), Instance.joint_unit_id.in_(units), copied) if units
+                       else copied)
 
 
 def require_visible(user: User, instance: Instance | None) -> Instance:

@@ -27,6 +27,7 @@ DEMO_UNITS = (
     ("jiangbei", "江北区人民政府", "district"),
     ("health", "市卫生健康委", "department"),
     ("office", "市政府新闻办", "office"),
+    ("hq_health", "市公共卫生事件处置指挥部", "department"),
 )
 
 # username, display name, [(role, unit)]
@@ -50,6 +51,11 @@ DEMO_USERS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
     ("supervisor", "督办人员 邓华", (("supervisor", "office"),)),
     ("owner", "流程管理员 冯博", (("process_owner", "office"),)),
     ("admin", "系统管理员", (("admin", "office"),)),
+    # 定时发布 (Art. 15(七)): the HQ's leader, the general office's liaison working in the HQ, the Health Commission's
+    # release writer.
+    ("hq_leader", "指挥部领导 黄志刚", (("hq_leader", "hq_health"),)),
+    ("gov_office", "市政府办公厅联络员 许佳", (("general_office_clerk", "hq_health"),)),
+    ("wjw_writer", "市卫生健康委发布文稿撰写人 程雪", (("release_writer", "health"),)),
 )
 
 

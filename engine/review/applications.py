@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 import forms
 from engine import clock
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
-from engine.models import Attachment, HumanTask, Instance, Unit, User
+from engine.models import Attachment, HumanTask, Instance, ProcessVersion, Unit, User
 from engine.org.access import acting_for, holds_candidate_role, require_can_act
-from engine.review import signing
+from engine.review import series, signing
 from engine.review.completion import finish_task
 from engine.review.completion import open_task as _open_task
 from engine.review.reviewing import returnable_steps, send_back
@@ -43,26 +43,48 @@ def start_application(
         model = model_of(runtime, version)
         calendar = load_calendar(session)
         unit = _starting_unit(session, runtime, actor, model, calendar, unit_code)
-        data = {"unit": unit.code, "unit_name": unit.name, "unit_kind": unit.kind}
-        workflow = runtime.start(model, calendar, data)
-        instance = Instance(
-            process_key=version.process_key, version_id=version.id, version=version, status="running",
-            unit_id=unit.id, unit=unit, started_by=actor.username, started_at=clock.now(), state="",
-        )
-        session.add(instance)
-        session.flush()
-        save_workflow(session, runtime, instance, workflow, calendar, actor=actor.username)
+        instance = create_instance(session, runtime, version, unit, actor.username, {}, calendar)
         audit(session, instance, actor.username, "start",
               data_changed={"process": version.name, "version": version.version})
     return instance
 
 
+def create_instance(
+    session: Session, runtime: ProcessRuntime, version: ProcessVersion, unit: Unit, started_by: str,
+    data: dict[str, Any], calendar: WorkCalendar, **columns: Any,
+) -> Instance:
+    """Start a workflow of ``version`` for ``unit`` with ``data`` and write its instance and task rows (no commit)."""
+    workflow = runtime.start(model_of(runtime, version), calendar,
+                             {"unit": unit.code, "unit_name": unit.name, "unit_kind": unit.kind, **data})
+    instance = Instance(
+        process_key=version.process_key, version_id=version.id, version=version, status="running",
+        unit_id=unit.id, unit=unit, started_by=started_by, started_at=clock.now(), state="", **columns,
+    )
+    session.add(instance)
+    session.flush()
+    save_workflow(session, runtime, instance, workflow, calendar, actor=started_by)
+    return instance
+
+
+def starting_units(session: Session, runtime: ProcessRuntime, actor: User, version: ProcessVersion) -> list[Unit]:
+    """Return the units for which the actor may start this process (none for processes only the worker starts)."""
+    if version.process_key in series.WORKER_STARTED:
+        return []
+    return _first_role_units(runtime, actor, model_of(runtime, version), load_calendar(session))
+
+
+def _first_role_units(runtime: ProcessRuntime, actor: User, model: Any, calendar: WorkCalendar) -> list[Unit]:
+    first_roles = {role for info in runtime.ready_human_tasks(runtime.start(model, calendar, {}))
+                   for role in info.candidate_roles}
+    return [g.unit for g in actor.grants if g.role in first_roles]
+
+
 def _starting_unit(
     session: Session, runtime: ProcessRuntime, actor: User, model: Any, calendar: WorkCalendar, unit_code: str | None
 ) -> Unit:
-    first_roles = {role for info in runtime.ready_human_tasks(runtime.start(model, calendar, {}))
-                   for role in info.candidate_roles}
-    units = [g.unit for g in actor.grants if g.role in first_roles]
+    if model.process_key in series.WORKER_STARTED:
+        raise Forbidden("定时发布轮次由定时发布系列按时自动发起，不能手动发起")
+    units = _first_role_units(runtime, actor, model, calendar)
     if unit_code is not None:
         units = [u for u in units if u.code == unit_code]
     if not units:

@@ -18,6 +18,7 @@ from engine import clock
 from engine.errors import Conflict, NotFound
 from engine.models import HumanTask, Instance, User
 from engine.org.access import require_visible
+from engine.review import series
 from engine.review.carbon_copy import copy_on_completion
 from engine.review.delegation import load_delegations
 from engine.workdays.calendar import WorkCalendar
@@ -57,6 +58,7 @@ def finish_task(
     except (WorkflowTaskException, WorkflowException) as exc:
         record_incident(session, instance, exc, actor)
     save_workflow(session, runtime, instance, workflow, calendar, actor=actor)
+    series.after_completion(session, instance, task, values)
     record_end(session, instance, actor)
 
 

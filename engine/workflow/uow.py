@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine import clock
 from engine.errors import Conflict, NotFound
 from engine.models import AuditEntry, HumanTask, Instance, SignGroup
-from engine.org.access import OFFICE_ROLES, may_hold
+from engine.org.access import HQ_ROLES, OFFICE_ROLES, may_hold
 from engine.org.units import office_unit
 from engine.review.notify import notify_ended, notify_new_task
 from engine.workdays.calendar import WorkCalendar
@@ -200,7 +200,12 @@ def _new_task_row(
 def task_placement(session: Session, instance: Instance, info: HumanTaskInfo) -> tuple[int, str | None]:
     """Say in which unit a ready user task is held and by whom, if it belongs to one person."""
     office_task = bool(info.candidate_roles) and all(r in OFFICE_ROLES for r in info.candidate_roles)
-    unit_id = office_unit(session).id if office_task else instance.unit_id
+    hq_task = bool(info.candidate_roles) and all(r in HQ_ROLES for r in info.candidate_roles)
+    unit_id = instance.unit_id
+    if office_task:
+        unit_id = office_unit(session).id
+    elif hq_task and instance.joint_unit_id is not None:
+        unit_id = instance.joint_unit_id  # the HQ of a timed-release round gets the steps of its roles
     # The application belongs to the clerk who started it: their own steps come back to them.
     assignee = instance.started_by if "applicant" in info.candidate_roles else info.designated_assignee
     return unit_id, assignee

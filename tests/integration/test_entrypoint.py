@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from sqlalchemy import make_url
 
-from tests.conftest import DEMO_PASSWORD, PG_URL, ROOT
+from tests.conftest import DEMO_PASSWORD, PG_URL, ROOT, SHIPPED_V1
 
 ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
 LOCAL_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -162,7 +162,7 @@ def test_entrypoint_migrates_serves_healthz_on_postgresql_and_stops_cleanly_on_s
     status, token = get(f"{base}/api/v1/auth/token", {"username": "yz_clerk", "password": DEMO_PASSWORD})
     assert status == 200, token
     status, processes = get(f"{base}/api/v1/processes", headers={"Authorization": f"Bearer {token['token']}"})
-    assert (status, [(p["key"], p["version"]) for p in processes]) == (200, [("press_conference", 1)])
+    assert (status, {p["key"]: p["version"] for p in processes}) == (200, SHIPPED_V1)
     assert stop(web) == 0, web.output()
     assert "流程 press_conference v1" in web.output()
 

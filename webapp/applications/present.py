@@ -46,6 +46,12 @@ ACTION_LABELS = {
     "incident": lazy_gettext("异常"),
     "cc": lazy_gettext("抄送"),
     "cc_read": lazy_gettext("已阅抄送"),
+    # 定时发布 (Art. 15(七))
+    "series_setup": lazy_gettext("设立定时发布系列"),
+    "series_change": lazy_gettext("调整发布节奏"),
+    "series_end": lazy_gettext("结束系列发布"),
+    "round_started": lazy_gettext("发起定时发布轮次"),
+    "slot_missed": lazy_gettext("错过发布时段"),
 }
 SYSTEM = "system"
 

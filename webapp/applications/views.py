@@ -12,10 +12,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
-from engine.models import HumanTask, Instance, Unit, User
+from engine.models import HumanTask, Instance, User
 from engine.org.access import require_visible, visible_instances
-from engine.review import attachments, carbon_copy, reviewing
-from engine.review.applications import start_application
+from engine.review import attachments, carbon_copy, reviewing, series
+from engine.review.applications import start_application, starting_units
 from engine.workflow.deploy import latest_versions
 from webapp.applications import bp, present
 from webapp.errors import error_response
@@ -23,15 +23,20 @@ from webapp.extensions import db
 from webapp.security import attachment_download
 from webapp.web import current_user, login_required
 
-APPLICANT = "applicant"
-
 
 def _runtime() -> Any:
     return current_app.extensions["pressflow_runtime"]
 
 
-def _applicant_units(user: User) -> list[Unit]:
-    return [g.unit for g in user.grants if g.role == APPLICANT]
+def _startable(user: User) -> dict[str, Any]:
+    """The processes the user may start and the units they may start them for (the page's two lists)."""
+    processes, units = [], {}
+    for version in latest_versions(db.session):
+        found = starting_units(db.session, _runtime(), user, version)
+        if found:
+            processes.append(version)
+            units.update({unit.code: unit for unit in found})
+    return {"processes": processes, "units": list(units.values())}
 
 
 def _show_url(instance_id: int, anchor: str = "") -> str:
@@ -49,8 +54,7 @@ def index() -> Response:
 @login_required
 def new() -> str:
     """发起申请: the processes I may start, for the units where I am the applicant's clerk."""
-    return render_template("applications/new.html", processes=latest_versions(db.session),
-                           units=_applicant_units(current_user()))
+    return render_template("applications/new.html", **_startable(current_user()))
 
 
 @bp.post("/new", endpoint="start")
@@ -62,8 +66,7 @@ def start() -> Response | tuple[str, int]:
         instance = start_application(db.session, _runtime(), user, request.form.get("process", "")[:100],
                                      request.form.get("unit") or None)
     except Forbidden:
-        return render_template("applications/new.html", processes=latest_versions(db.session),
-                               units=_applicant_units(user), refused=True), 403
+        return render_template("applications/new.html", **_startable(user), refused=True), 403
     first = db.session.scalar(select(HumanTask).where(
         HumanTask.instance_id == instance.id, HumanTask.completed_at.is_(None)).order_by(HumanTask.created_at))
     flash(_("申请已发起，请填写选题申报表"), "success")
@@ -112,7 +115,8 @@ def _page(instance_id: int, status: int = 200, **state: Any) -> tuple[str, int]:
         events=present.timeline(db.session, instance), documents=present.documents(files),
         fields=present.application_fields(instance), kinds=attachments.KINDS,
         can_withdraw=reviewing.can_withdraw(db.session, user, instance),
-        can_urge=present.may_urge(user, instance, rows), can_upload=present.may_upload(user, instance), **state,
+        can_urge=present.may_urge(user, instance, rows), can_upload=present.may_upload(user, instance),
+        series=series.overview(db.session, instance), **state,
     ), status
 
 
