@@ -60,6 +60,14 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     #: Beijing hour from which the daily digest e-mail (每日汇总) goes out to the users who chose it.
     digest_hour: int = 17
+    #: Served over HTTPS (1): session cookies are sent only over HTTPS and browsers are told to stay on HTTPS.
+    https: int = 0
+    #: Reverse proxies in front of PressFlow whose X-Forwarded-For/-Proto/-Host are trusted (0 = none: direct).
+    proxy_hops: int = 0
+    #: Sign-in attempts (web form and API token) per client address: "requests/seconds".
+    rate_limit_sign_in: str = "30/300"
+    #: Submissions of a public form (e.g. the public interview form) per client address: "requests/seconds".
+    rate_limit_public_form: str = "5/3600"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

@@ -157,6 +157,8 @@ class Instance(Base):
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     incident: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: Hash of the newest audit row, so removing the last rows of the trail is noticed too (留痕).
+    audit_head: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[ProcessVersion] = relationship()
     unit: Mapped[Unit] = relationship(lazy="joined", innerjoin=True)
 
@@ -224,6 +226,9 @@ class AuditEntry(Base):
     data_changed: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: The user a delegate acted for, or the user a task was transferred to.
     on_behalf_of: Mapped[str | None] = mapped_column(String(60))
+    #: The hash chain (engine.workflow.audit_chain): the previous row's hash, and this row's over both.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Attachment(Base):
@@ -414,3 +419,16 @@ class WorkerHeartbeat(Base):
     #: The latest pass that failed, and why; kept after later passes succeed, so an intermittent fault shows.
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[dt.datetime | None]
+
+
+# --- web guard -----------------------------------------------------------------------------------
+
+
+class RateLimitHit(Base):
+    """Requests counted per key (route and client address) and fixed time window, shared by every web worker."""
+
+    __tablename__ = "rate_limit_hits"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer, default=0)

@@ -6,6 +6,7 @@ same schema emptied between tests. Tests that take the ``app`` fixture run once 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import re
@@ -96,6 +97,8 @@ def app(database_url: str, frozen_clock: clock.FrozenClock) -> Iterator[Any]:
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True,
                       "SECRET_KEY": "test-secret-key-not-for-production"})
+    # Tests sign in dozens of demo users from one address within one frozen minute; the rate-limit tests set theirs.
+    app.config["PRESSFLOW"] = dataclasses.replace(app.config["PRESSFLOW"], rate_limit_sign_in="100000/60")
     with app.app_context():
         deploy_directory(db.session, app.extensions["pressflow_runtime"], PROCESSES, "tests")
         seed_demo(db.session, DEMO_PASSWORD)

@@ -65,9 +65,11 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.auth import bp as auth_bp
     from webapp.errors import register_error_handlers, register_input_guard
     from webapp.i18n import register_i18n
+    from webapp.security import register_security
     from webapp.site import bp as site_bp
     from webapp.web import register_page_context, select_locale
 
+    register_security(app)
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, which a browser never sends on its own

@@ -368,3 +368,6 @@ def webhook_remove_command(name: str) -> None:
     except PressflowError as exc:
         _fail(exc)
     click.echo(f"已删除 Webhook {name}")
+
+
+from webapp import cli_ops  # noqa: E402, F401 - registers audit verify, backup and restore on the group

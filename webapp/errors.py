@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from engine.errors import (
     AccountLocked,
@@ -78,7 +78,13 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
         status = exc.code or 500
-        return error_response(status, exc.name.lower().replace(" ", "_"), str(HTTP_MESSAGES.get(status, exc.name)))
+        answer = error_response(status, exc.name.lower().replace(" ", "_"), str(HTTP_MESSAGES.get(status, exc.name)))
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            # RFC 9110: a 405 names the methods the resource does support.
+            response = make_response(answer)
+            response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+            return response
+        return answer
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import zipfile
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -54,6 +56,25 @@ def _is_text(head: bytes) -> bool:
     return b"\x00" not in head
 
 
+#: A Word file is a zip: what its members may add up to once unpacked, and how far one may expand (zip bombs).
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+MAX_EXPANSION = 100
+
+
+def zip_problem(content: bytes) -> str | None:
+    """Say why a zip-based document is refused (damaged, or a zip bomb), reading only its directory, or None."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError):
+        return "Word 文件已损坏或不是有效的 docx 文件"
+    unpacked = sum(member.file_size for member in members)
+    packed = max(sum(member.compress_size for member in members), 1)
+    if unpacked > MAX_UNPACKED_BYTES or (unpacked > 10 * 1024 * 1024 and unpacked / packed > MAX_EXPANSION):
+        return f"文件解压后达 {unpacked // 1024 // 1024} MB，疑似压缩炸弹，已拒收"
+    return None
+
+
 def check_upload(upload: Upload, max_bytes: int) -> str:
     """Return the content type of an acceptable upload, or raise InvalidInput naming the problem."""
     errors: dict[str, list[str]] = {}
@@ -70,6 +91,8 @@ def check_upload(upload: Upload, max_bytes: int) -> str:
         errors["file"] = ["文件为空"]
     elif not allowed[1](upload.content[:4096]):
         errors["file"] = [f"文件内容与扩展名 {extension} 不符"]
+    elif extension == ".docx" and (problem := zip_problem(upload.content)):
+        errors["file"] = [problem]
     if len(upload.content) > max_bytes:
         errors["file"] = [f"文件超过 {max_bytes // 1024 // 1024} MB 上限"]
     if errors:

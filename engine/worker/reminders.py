@@ -67,8 +67,9 @@ def escalate_overdue(session: Session, now: dt.datetime) -> int:
         .where(HumanTask.escalated_at.is_(None))).tuples().all()
     calendar = load_calendar(session) if candidates else WorkCalendar()
     due = [task_id for task_id, due_at in candidates if due_at and escalation_due_at(calendar, due_at) < now]
+    # The instance is locked too (before its task, like every unit of work), because the escalation joins its trail.
     tasks = list(session.scalars(_late_tasks(now).where(HumanTask.id.in_(due), HumanTask.escalated_at.is_(None))
-                                 .with_for_update(skip_locked=True, of=HumanTask))) if due else []
+                                 .with_for_update(skip_locked=True, of=[HumanTask.id, Instance.id]))) if due else []
     for task in tasks:
         _escalate(session, task, now)
     session.commit()

@@ -23,6 +23,7 @@ from engine.org.access import OFFICE_ROLES
 from engine.org.units import office_unit
 from engine.review.notify import notify_ended, notify_new_task
 from engine.workdays.calendar import WorkCalendar
+from engine.workflow.audit_chain import chain_entry
 from engine.workflow.runtime import HumanTaskInfo, ProcessRuntime
 
 
@@ -64,6 +65,7 @@ def require_instance(session: Session, instance_id: int) -> Instance:
 def audit(session: Session, instance: Instance, actor: str, action: str, **fields: Any) -> AuditEntry:
     """Append one row to the instance's trail."""
     entry = AuditEntry(instance_id=instance.id, at=clock.now(), actor=actor, action=action, **fields)
+    chain_entry(session, entry)
     session.add(entry)
     return entry
 

@@ -9,6 +9,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 import forms
+from engine.review.attachments import KINDS as ATTACHMENT_KINDS
 from webapp.api import schemas
 
 _DESCRIPTION = "新闻发布审批流程平台 JSON API。错误统一为 {\"error\": {code, message, fields?}}。"
@@ -82,7 +83,8 @@ def _operation(path: str, summary: str, request: str | None, response: str | Non
     elif request == "multipart":
         operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
             "type": "object", "required": ["file", "kind"],
-            "properties": {"file": {"type": "string", "format": "binary"}, "kind": {"type": "string"}}}}}}
+            "properties": {"file": {"type": "string", "format": "binary"},
+                           "kind": {"type": "string", "enum": sorted(ATTACHMENT_KINDS)}}}}}}
     elif request:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": request}}}
     if params:

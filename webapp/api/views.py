@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, g, jsonify, request, send_file
+from flask import Response, current_app, g, jsonify, request
 from marshmallow import Schema, ValidationError
 from sqlalchemy import func, select
 
@@ -23,6 +23,7 @@ from webapp.api.tokens import issue_token
 from webapp.applications.present import display_names
 from webapp.errors import BadRequest
 from webapp.extensions import db
+from webapp.security import attachment_download, rate_limit
 
 
 def _runtime() -> Any:
@@ -44,6 +45,7 @@ def _body(schema: type[Schema]) -> dict[str, Any]:
 
 
 @bp.post("/auth/token", endpoint="issue_token")
+@rate_limit("sign_in")
 def issue_token_view() -> Response:
     creds = _body(schemas.TokenRequest)
     settings = current_app.config["PRESSFLOW"]
@@ -128,11 +130,7 @@ def list_attachments(instance_id: int) -> Response:
 
 @bp.get("/instances/<int:instance_id>/attachments/<int:attachment_id>")
 def download_attachment(instance_id: int, attachment_id: int) -> Response:
-    attachment = attachments.get_attachment(db.session, g.user, instance_id, attachment_id)
-    import io
-
-    return send_file(io.BytesIO(attachment.content), mimetype=attachment.content_type, as_attachment=True,
-                     download_name=attachment.filename)
+    return attachment_download(attachments.get_attachment(db.session, g.user, instance_id, attachment_id))
 
 
 @bp.get("/tasks")

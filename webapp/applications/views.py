@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import defer
@@ -21,6 +20,7 @@ from engine.workflow.deploy import latest_versions
 from webapp.applications import bp, present
 from webapp.errors import error_response
 from webapp.extensions import db
+from webapp.security import attachment_download
 from webapp.web import current_user, login_required
 
 APPLICANT = "applicant"
@@ -167,9 +167,7 @@ def too_large(_exc: RequestEntityTooLarge) -> Any:
 @login_required
 def attachment(instance_id: int, attachment_id: int) -> Response:
     """Download one version of an attachment of an application I may see."""
-    found = attachments.get_attachment(db.session, current_user(), instance_id, attachment_id)
-    return send_file(io.BytesIO(found.content), mimetype=found.content_type, as_attachment=True,
-                     download_name=found.filename)
+    return attachment_download(attachments.get_attachment(db.session, current_user(), instance_id, attachment_id))
 
 
 @bp.post("/<int:instance_id>/withdraw", endpoint="withdraw")

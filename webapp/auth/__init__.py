@@ -9,12 +9,14 @@ from werkzeug.wrappers import Response
 from engine.errors import AccountLocked, BadCredentials
 from engine.org.units import sign_in
 from webapp.extensions import db
+from webapp.security import rate_limit
 from webapp.web import LANGUAGES, current_user, safe_next, sign_in_session
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@rate_limit("sign_in")
 def login() -> Response | str | tuple[str, int]:
     """Show the sign-in form; sign in with username and password."""
     target = safe_next(request.values.get("next"), url_for("site.index"))

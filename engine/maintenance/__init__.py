@@ -1,0 +1,1 @@
+"""Operating the database: backup and restore."""
