@@ -21,6 +21,7 @@ from engine.models import Attachment, HumanTask, Instance, Unit, User
 from engine.org.access import acting_for, holds_candidate_role, require_can_act, require_visible
 from engine.review.carbon_copy import copy_on_completion
 from engine.review.delegation import load_delegations
+from engine.review.interviews import apply_unit_fields
 from engine.workdays.calendar import WorkCalendar
 from engine.workdays.store import load_calendar
 from engine.workflow.deploy import latest_version, model_of
@@ -118,6 +119,7 @@ def complete_task(
               on_behalf_of=task.on_behalf_of)
         copy_on_completion(session, instance, task, spiff_task.task_spec.extensions.get("properties", {}), actor,
                            values)
+        apply_unit_fields(session, instance, spiff_task, values)
         _run(session, runtime, instance, workflow, spiff_task, actor)
         save_workflow(session, runtime, instance, workflow, calendar, actor=actor.username)
         record_end(session, instance, actor.username)

@@ -1,0 +1,88 @@
+"""The public interview request form: anyone may send it; it shows a receipt number and nothing else."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import func, select
+
+from engine.models import Instance
+from tests.conftest import WebUser
+from tests.integration.test_interview_paths import request
+
+URL = "/public/interview"
+
+
+def requests_made(app: Any) -> int:
+    from webapp.extensions import db
+
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Instance).where(
+            Instance.process_key == "reporter_interview")) or 0
+
+
+def send(client: Any, data: dict[str, Any]) -> Any:
+    token = WebUser.csrf_from(client.get(URL).text)
+    form = {k: ("on" if v is True else v) for k, v in data.items() if v is not False}
+    return client.post(URL, data={**form, "csrf_token": token})
+
+
+def test_a_reporter_without_an_account_gets_a_receipt_number_and_nothing_else(app: Any, login: Any) -> None:
+    client = app.test_client()
+    page = client.get(URL)
+    assert page.status_code == 200 and "记者采访申请" in page.text and 'value="yuzhong"' in page.text
+    assert 'value="office"' not in page.text  # the Office routes; it is not a unit to ask for
+
+    response = send(client, request())
+
+    assert response.status_code == 200
+    receipt = re.search(r'class="receipt-no">(CF\d{8}-[A-Z2-9]{8})<', response.text)
+    assert receipt is not None
+    assert "/applications/" not in response.text and "/tasks/" not in response.text
+    instance = [i for i in login("office_reviewer").get("/instances").get_json()["items"]
+                if i["process"] == "reporter_interview"]
+    assert len(instance) == 1
+    assert login("office_reviewer").task_at(instance[0]["id"], "interview_routing")
+
+
+def test_the_sender_is_not_signed_in_and_reaches_no_other_page(app: Any) -> None:
+    client = app.test_client()
+    send(client, request())
+    assert client.get("/applications/1").status_code == 302  # to the sign-in page
+    assert client.get("/tasks").status_code == 302
+    assert client.get("/api/v1/instances").status_code == 401
+
+
+def test_a_submission_without_the_csrf_token_is_refused_and_starts_nothing(app: Any) -> None:
+    response = app.test_client().post(URL, data=request())
+    assert response.status_code == 400
+    assert requests_made(app) == 0
+
+
+def test_bad_values_come_back_with_chinese_messages_and_start_nothing(app: Any) -> None:
+    response = send(app.test_client(), request(press_card_no="卡号!", contact="call me"))
+    assert response.status_code == 422
+    assert "记者证号只能由字母、数字和连字符组成" in response.text and "请填写有效的电话号码或电子邮箱" in response.text
+    response = send(app.test_client(), request(contact=""))
+    assert response.status_code == 422 and "联系方式" in response.text
+    for unit in ("office", "nowhere"):
+        response = send(app.test_client(), request(wished_unit=unit))
+        assert response.status_code == 422 and f"单位代码 {unit} 不存在" in response.text
+    assert requests_made(app) == 0
+
+
+def test_a_sixth_submission_within_the_hour_from_one_address_is_refused(app: Any, frozen_clock: Any) -> None:
+    client = app.test_client()
+    for _ in range(5):
+        assert send(client, request()).status_code == 200
+    refused = send(client, request())
+    assert refused.status_code == 429 and "请求过于频繁" in refused.text
+    assert requests_made(app) == 5
+    frozen_clock.advance(hours=1)
+    assert send(client, request()).status_code == 200
+
+
+def test_reading_the_form_is_not_limited(app: Any) -> None:
+    client = app.test_client()
+    assert all(client.get(URL).status_code == 200 for _ in range(8))
