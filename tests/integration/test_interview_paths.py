@@ -148,3 +148,15 @@ def test_a_public_submission_leaves_the_routing_step_ready_for_the_office(app: A
     task = login("office_reviewer").task_at(instance_id, "interview_routing")
     assert task["unit"] == "office"
     assert not [t for t in login("office_reviewer").tasks() if t["bpmn_id"] == "interview_entry"]
+
+
+def test_a_public_request_the_office_declines_ends_declined_without_anyone_to_notify(app: Any, login: Any) -> None:
+    from webapp.extensions import db
+
+    with app.app_context():
+        submit_public_request(db.session, app.extensions["pressflow_runtime"], request(origin="domestic"))
+        db.session.remove()
+    office = login("office_reviewer")
+    (task,) = [t for t in office.tasks() if t["bpmn_id"] == "interview_routing"]
+    office.complete(task["instance_id"], "interview_routing", {"decision": "decline", "comment": "非本市事项"})
+    assert office.instance(task["instance_id"])["outcome"] == "declined"

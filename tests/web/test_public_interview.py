@@ -86,3 +86,20 @@ def test_a_sixth_submission_within_the_hour_from_one_address_is_refused(app: Any
 def test_reading_the_form_is_not_limited(app: Any) -> None:
     client = app.test_client()
     assert all(client.get(URL).status_code == 200 for _ in range(8))
+
+
+def test_the_process_is_in_the_modeler_with_a_shape_for_every_step(app: Any, web: Any) -> None:
+    owner = web("owner")
+    assert "reporter_interview" in owner.get("/models/").text
+    xml = owner.get("/models/reporter_interview/v1.bpmn").text
+    steps = set(re.findall(r'<bpmn:(?:userTask|scriptTask|exclusiveGateway|startEvent|endEvent) id="([^"]+)"', xml))
+    shapes = set(re.findall(r'<bpmndi:BPMNShape id="[^"]+" bpmnElement="([^"]+)"', xml))
+    assert len(steps) == 16 and steps <= shapes
+
+
+def test_the_office_sees_a_public_request_at_its_routing_step_in_the_diagram(app: Any, web: Any, login: Any) -> None:
+    send(app.test_client(), request())
+    (instance,) = [i for i in login("office_reviewer").get("/instances").get_json()["items"]
+                   if i["process"] == "reporter_interview"]
+    states = web("office_reviewer").get(f"/diagram/{instance['id']}/states.json").get_json()
+    assert (states["completed"], states["current"]) == (["interview_entry"], ["interview_routing"])
