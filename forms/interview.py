@@ -24,6 +24,13 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[A-Za-z]{2,}$")
 _UNIT_CODE = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
 
 
+def unit_code(label: str, *, required: bool = True, help_text: str = "") -> inputs.Text:
+    """Build a field naming a unit by its code; pages offer the units table as choices (ui ``unit``)."""
+    field = inputs.string(label, required=required, max_length=50, help_text=help_text)
+    field.metadata = {**field.metadata, "ui": "unit"}
+    return field
+
+
 class InterviewRequestForm(FormSchema):
     """记者采访申请: entered by the Office or sent through the public form."""
 
@@ -34,7 +41,7 @@ class InterviewRequestForm(FormSchema):
     press_card_no = inputs.string("记者证号", max_length=30, help_text="字母、数字或连字符，4–30 位")
     contact = inputs.string("联系方式", max_length=200, help_text="电话或电子邮箱")
     topic = inputs.text("采访主题", max_length=1000)
-    wished_unit = inputs.string("希望采访的单位（单位代码）", max_length=50)
+    wished_unit = unit_code("希望采访的单位")
     wished_from = inputs.day("希望采访日期（起）")
     wished_to = inputs.day("希望采访日期（止）")
     outline_attached = inputs.flag("已附采访提纲")
@@ -62,7 +69,7 @@ class InterviewRoutingForm(ReviewForm):
 
     positive = frozenset({"route"})
     decision = inputs.choice("处理结果", ROUTING_DECISIONS)
-    unit = inputs.string("采访单位（单位代码）", required=False, max_length=50, help_text="转交时必填")
+    unit = unit_code("采访单位", required=False, help_text="转交时必填")
     comment = inputs.text("意见", required=False, max_length=1000, help_text="不予受理时须填写理由")
 
     @validates_schema(skip_on_field_errors=False)

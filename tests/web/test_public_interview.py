@@ -103,3 +103,11 @@ def test_the_office_sees_a_public_request_at_its_routing_step_in_the_diagram(app
                    if i["process"] == "reporter_interview"]
     states = web("office_reviewer").get(f"/diagram/{instance['id']}/states.json").get_json()
     assert (states["completed"], states["current"]) == (["interview_entry"], ["interview_routing"])
+
+
+def test_the_office_routes_by_choosing_from_the_units_table(app: Any, web: Any, login: Any) -> None:
+    send(app.test_client(), request())
+    task = [t for t in login("office_reviewer").tasks() if t["bpmn_id"] == "interview_routing"][0]
+    page = web("office_reviewer").get(f"/tasks/{task['id']}").text
+    assert '<option value="jiangbei"' in page and ">江北区人民政府<" in page
+    assert '<option value="office"' not in page

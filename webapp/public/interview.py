@@ -5,12 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import render_template, request
-from flask_babel import gettext as _
-from sqlalchemy import select
 
-import forms
 from engine.errors import InvalidInput
-from engine.models import Unit
 from engine.review.interviews import ENTRY_FORM, submit_public_request
 from webapp.extensions import db
 from webapp.public import bp
@@ -37,14 +33,7 @@ def _page(values: dict[str, Any], errors: dict[str, list[str]]) -> str:
 
 
 def _fields() -> list[dict[str, Any]]:
-    """The entry form's fields, the wished unit as a choice among the units (the Office itself is not one)."""
-    units = db.session.scalars(select(Unit).where(Unit.kind != "office").order_by(Unit.code)).all()
-    described = forms.describe_form(ENTRY_FORM)
-    for field in described:
-        if field["name"] == "wished_unit":
-            field.update(type="choice", label=_("希望采访的单位"), help="",
-                         choices=[{"value": u.code, "label": u.name} for u in units])
-    return described
+    return formdata.describe(ENTRY_FORM)
 
 
 def _runtime() -> Any:
