@@ -18,6 +18,14 @@ from forms.conference import (
     VenuePreparationForm,
 )
 from forms.context import FormContext, FormError
+from forms.interview import (
+    InterviewDecisionForm,
+    InterviewOutlineForm,
+    InterviewRecordForm,
+    InterviewRequestForm,
+    InterviewRoutingForm,
+    InterviewScheduleForm,
+)
 from forms.review import (
     ContentApprovalForm,
     LeaderReviewForm,
@@ -69,6 +77,12 @@ _SPECS = (
     FormSpec("round_office_confirmation", "新闻办确认", OfficeConfirmationForm),
     FormSpec("round_conference", "定时发布会记录", RoundConferenceForm),
     FormSpec("round_quick_monitoring", "会后快速舆情监测", QuickMonitoringForm),
+    FormSpec("interview_request", "记者采访申请", InterviewRequestForm),
+    FormSpec("interview_routing", "新闻办转交采访单位", InterviewRoutingForm),
+    FormSpec("interview_decision", "采访单位答复", InterviewDecisionForm),
+    FormSpec("interview_outline", "登记采访提纲", InterviewOutlineForm),
+    FormSpec("interview_schedule", "安排采访", InterviewScheduleForm),
+    FormSpec("interview_record", "采访记录", InterviewRecordForm),
 )
 _BY_KEY = {spec.key: spec for spec in _SPECS}
 

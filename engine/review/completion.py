@@ -21,6 +21,7 @@ from engine.org.access import require_visible
 from engine.review import series
 from engine.review.carbon_copy import copy_on_completion
 from engine.review.delegation import load_delegations
+from engine.review.interviews import apply_unit_fields
 from engine.workdays.calendar import WorkCalendar
 from engine.workflow.runtime import ProcessRuntime
 from engine.workflow.uow import audit, lock_instance, record_end, record_incident, save_workflow
@@ -52,6 +53,7 @@ def finish_task(
     if sender is not None:
         copy_on_completion(session, instance, task, spiff_task.task_spec.extensions.get("properties", {}), sender,
                            values)
+    apply_unit_fields(session, instance, spiff_task, values)
     try:
         spiff_task.run()
         runtime.advance(workflow)

@@ -109,6 +109,8 @@ WEB = {
     "static": Rule("GET /static/css/app.css", PUBLIC),
     "site.healthz": Rule("GET /healthz", PUBLIC),
     "site.index": Rule("GET /", PUBLIC),  # the sign-in page for strangers
+    # the reporters' interview request form; its POST (also open to all, CSRF, 5/hour per address) has its own tests
+    "public.interview": Rule("GET /public/interview", PUBLIC),
     "auth.login": Rule("GET /login", PUBLIC),
     "auth.logout": Rule("POST /logout", PUBLIC, {}, signs_out=True),
     "auth.language": Rule("POST /language", PUBLIC, {"lang": "en"}),

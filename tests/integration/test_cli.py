@@ -192,6 +192,7 @@ def test_init_demo_migrates_deploys_the_process_and_prints_the_demo_logins(press
     output = ok(pressflow("init", "--demo"))
 
     assert "流程 press_conference v1" in output and "新部署" in output
+    assert "流程 reporter_interview v1" in output
     assert f"新增用户 {len(DEMO_USERS)} 个" in output
     assert f"密码均为 {DEMO_PASSWORD}" in output
     for username, _name, _grants in DEMO_USERS:

@@ -19,7 +19,8 @@ from forms import (
 )
 
 TODAY = date(2026, 11, 25)  # a Wednesday
-ALLOWED_TYPES = {"string", "text", "date", "time", "integer", "boolean", "choice", "list"}
+#: "unit" names a unit by its code; pages offer the units table as choices.
+ALLOWED_TYPES = {"string", "text", "date", "time", "integer", "boolean", "choice", "list", "unit"}
 REVIEW_FORMS = {
     "leader_review": ("approve", "return"),
     "secrecy_review": ("pass", "return"),

@@ -205,6 +205,7 @@ def deploy_cli(app: Any, *paths: Path) -> tuple[int, str, float]:
 
 
 def versions(app: Any) -> list[int]:
+    """The press-conference chain's deployed versions (the other shipped processes are deployed beside it)."""
     from sqlalchemy import select
 
     from engine.models import ProcessVersion

@@ -17,9 +17,27 @@ _ROW_KEY = re.compile(r"(?P<field>[a-z_]+)-(?P<index>\d{1,3})-(?P<item>[a-z_]+)"
 
 
 def describe(form_key: str, workflow_data: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """The form's fields for rendering (only the choices the workflow allows); a review's decision is its buttons."""
+    """The form's fields for rendering (only the choices the workflow allows); a review's decision is its buttons,
+    a unit is chosen from the units table."""
     decision = forms.decision_field(form_key)
-    return [f for f in forms.describe_form(form_key, workflow_data) if f["name"] != decision]
+    described = [f for f in forms.describe_form(form_key, workflow_data) if f["name"] != decision]
+    if any(f["type"] == "unit" for f in described):
+        choices = unit_choices()
+        for field in described:
+            if field["type"] == "unit":
+                field.update(type="choice", choices=choices)
+    return described
+
+
+def unit_choices() -> list[dict[str, str]]:
+    """The units a ``unit`` field may name, from the units table (the Information Office itself is not one)."""
+    from sqlalchemy import select
+
+    from engine.models import Unit
+    from webapp.extensions import db
+
+    units = db.session.scalars(select(Unit).where(Unit.kind != "office").order_by(Unit.code)).all()
+    return [{"value": unit.code, "label": unit.name} for unit in units]
 
 
 def decision_choices(form_key: str) -> list[dict[str, Any]]:
