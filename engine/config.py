@@ -60,6 +60,10 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     #: Beijing hour from which the daily digest e-mail (每日汇总) goes out to the users who chose it.
     digest_hour: int = 17
+    #: Month whose first working day (09:00 Beijing time) opens the year's annual evaluations (年度考评, Art. 13).
+    annual_evaluation_month: int = 12
+    #: Days after that opening within which a worker that was down still starts the year's evaluations (once).
+    annual_evaluation_window_days: int = 60
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -76,6 +80,10 @@ class Settings:
         if isinstance(values.get("database_url"), str):
             values["database_url"] = normalise_database_url(str(values["database_url"]))
         settings = cls(**values)  # type: ignore[arg-type]
+        if not 1 <= settings.annual_evaluation_month <= 12:
+            raise ValueError(f"{PREFIX}ANNUAL_EVALUATION_MONTH must be 1–12, got {settings.annual_evaluation_month}")
+        if settings.annual_evaluation_window_days < 1:
+            raise ValueError(f"{PREFIX}ANNUAL_EVALUATION_WINDOW_DAYS must be at least 1")
         if not settings.secret_key:
             settings = _with_secret(settings)
         return settings

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 import forms
 from engine import clock
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
-from engine.models import Attachment, HumanTask, Instance, Unit, User
+from engine.models import Attachment, HumanTask, Instance, ProcessVersion, Unit, User
 from engine.org.access import acting_for, holds_candidate_role, require_can_act, require_visible
 from engine.review.carbon_copy import copy_on_completion
 from engine.review.delegation import load_delegations
@@ -28,6 +28,9 @@ from engine.workflow.runtime import ProcessRuntime
 from engine.workflow.scripting import shanghai_today
 from engine.workflow.uow import audit, record_end, record_incident, require_instance, save_workflow, unit_of_work
 
+#: Processes only the worker starts (the yearly annual evaluation, see engine.worker.annual), never a person.
+SYSTEM_STARTED = frozenset({"annual_evaluation"})
+
 
 def start_application(
     session: Session, runtime: ProcessRuntime, actor: User, process_key: str, unit_code: str | None = None
@@ -37,20 +40,31 @@ def start_application(
         version = latest_version(session, process_key)
         if version is None:
             raise NotFound(f"流程 {process_key} 不存在")
+        if version.process_key in SYSTEM_STARTED:
+            raise Forbidden("此流程由系统每年定时启动，不能手动发起")
         model = model_of(runtime, version)
         calendar = load_calendar(session)
         unit = _starting_unit(session, runtime, actor, model, calendar, unit_code)
-        data = {"unit": unit.code, "unit_name": unit.name, "unit_kind": unit.kind}
-        workflow = runtime.start(model, calendar, data)
-        instance = Instance(
-            process_key=version.process_key, version_id=version.id, version=version, status="running",
-            unit_id=unit.id, unit=unit, started_by=actor.username, started_at=clock.now(), state="",
-        )
-        session.add(instance)
-        session.flush()
-        save_workflow(session, runtime, instance, workflow, calendar, actor=actor.username)
-        audit(session, instance, actor.username, "start",
-              data_changed={"process": version.name, "version": version.version})
+        instance = open_instance(session, runtime, version, unit, actor.username)
+    return instance
+
+
+def open_instance(
+    session: Session, runtime: ProcessRuntime, version: ProcessVersion, unit: Unit, started_by: str,
+    data: dict[str, Any] | None = None,
+) -> Instance:
+    """Create, run to its first wait state and record an instance for a unit (inside the caller's unit of work)."""
+    calendar = load_calendar(session)
+    start_data = {"unit": unit.code, "unit_name": unit.name, "unit_kind": unit.kind, **(data or {})}
+    workflow = runtime.start(model_of(runtime, version), calendar, start_data)
+    instance = Instance(
+        process_key=version.process_key, version_id=version.id, version=version, status="running",
+        unit_id=unit.id, unit=unit, started_by=started_by, started_at=clock.now(), state="",
+    )
+    session.add(instance)
+    session.flush()
+    save_workflow(session, runtime, instance, workflow, calendar, actor=started_by)
+    audit(session, instance, started_by, "start", data_changed={"process": version.name, "version": version.version})
     return instance
 
 

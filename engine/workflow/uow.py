@@ -182,8 +182,10 @@ def task_placement(session: Session, instance: Instance, info: HumanTaskInfo) ->
     """Say in which unit a ready user task is held and by whom, if it belongs to one person."""
     office_task = bool(info.candidate_roles) and all(r in OFFICE_ROLES for r in info.candidate_roles)
     unit_id = office_unit(session).id if office_task else instance.unit_id
-    # The application belongs to the clerk who started it: their own steps come back to them.
-    assignee = instance.started_by if "applicant" in info.candidate_roles else info.designated_assignee
+    # The application belongs to the clerk who started it: their own steps come back to them. One the worker
+    # started (the yearly evaluation) belongs to no clerk, so the unit's clerks share it as a group task.
+    owned = "applicant" in info.candidate_roles and instance.started_by != "system"
+    assignee = instance.started_by if owned else info.designated_assignee
     return unit_id, assignee
 
 

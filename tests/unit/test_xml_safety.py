@@ -205,13 +205,15 @@ def deploy_cli(app: Any, *paths: Path) -> tuple[int, str, float]:
 
 
 def versions(app: Any) -> list[int]:
+    """The stored versions of the press-conference process (the one these files try to replace)."""
     from sqlalchemy import select
 
     from engine.models import ProcessVersion
     from webapp.extensions import db
 
     with app.app_context():
-        return list(db.session.scalars(select(ProcessVersion.version)))
+        return list(db.session.scalars(select(ProcessVersion.version)
+                                       .where(ProcessVersion.process_key == "press_conference")))
 
 
 def test_deploy_refuses_an_xxe_file_and_prints_no_secret(app, tmp_path, secret_file):

@@ -16,7 +16,7 @@ from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import HumanTask, Instance, Unit, User
 from engine.org.access import require_visible, visible_instances
 from engine.review import attachments, carbon_copy, reviewing
-from engine.review.applications import start_application
+from engine.review.applications import SYSTEM_STARTED, start_application
 from engine.workflow.deploy import latest_versions
 from webapp.applications import bp, present
 from webapp.errors import error_response
@@ -49,7 +49,8 @@ def index() -> Response:
 @login_required
 def new() -> str:
     """发起申请: the processes I may start, for the units where I am the applicant's clerk."""
-    return render_template("applications/new.html", processes=latest_versions(db.session),
+    processes = [v for v in latest_versions(db.session) if v.process_key not in SYSTEM_STARTED]
+    return render_template("applications/new.html", processes=processes,
                            units=_applicant_units(current_user()))
 
 
@@ -62,7 +63,8 @@ def start() -> Response | tuple[str, int]:
         instance = start_application(db.session, _runtime(), user, request.form.get("process", "")[:100],
                                      request.form.get("unit") or None)
     except Forbidden:
-        return render_template("applications/new.html", processes=latest_versions(db.session),
+        processes = [v for v in latest_versions(db.session) if v.process_key not in SYSTEM_STARTED]
+    return render_template("applications/new.html", processes=processes,
                                units=_applicant_units(user), refused=True), 403
     first = db.session.scalar(select(HumanTask).where(
         HumanTask.instance_id == instance.id, HumanTask.completed_at.is_(None)).order_by(HumanTask.created_at))
