@@ -207,3 +207,10 @@ def test_the_worker_opens_the_year_on_its_pass(app, frozen_clock):
     assert "已启动年度考评" in _pressflow(app, "worker", "--once")
     _pressflow(app, "worker", "--once")
     assert _count(app, AnnualEvaluation) == 3
+
+
+def test_an_opening_month_outside_one_to_twelve_is_refused_at_start_up():
+    from engine.config import Settings
+
+    with pytest.raises(ValueError, match="ANNUAL_EVALUATION_MONTH must be 1–12"):
+        Settings.from_env({"PRESSFLOW_ANNUAL_EVALUATION_MONTH": "13", "PRESSFLOW_SECRET_KEY": "k" * 40})

@@ -70,3 +70,11 @@ def test_the_new_application_page_does_not_offer_the_yearly_evaluation(app, web)
     page = web("yz_clerk").get("/applications/new").text
     assert "新闻发布工作年度考评" not in page
     assert "新闻发布会审批" in page
+
+
+def test_the_process_owner_finds_the_annual_evaluation_in_the_modeler_with_its_diagram(app, web):
+    owner = web("owner")
+    assert "新闻发布工作年度考评" in owner.get("/models/").text
+    assert owner.get("/models/annual_evaluation").status_code == 200
+    xml = owner.get("/models/annual_evaluation/v1.bpmn").text
+    assert 'bpmnElement="office_evaluation"' in xml and 'bpmnElement="Lane_municipal_leader"' in xml
