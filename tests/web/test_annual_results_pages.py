@@ -78,3 +78,28 @@ def test_the_process_owner_finds_the_annual_evaluation_in_the_modeler_with_its_d
     assert owner.get("/models/annual_evaluation").status_code == 200
     xml = owner.get("/models/annual_evaluation/v1.bpmn").text
     assert 'bpmnElement="office_evaluation"' in xml and 'bpmnElement="Lane_municipal_leader"' in xml
+
+
+def test_each_step_of_the_evaluation_is_done_through_its_web_form(app, frozen_clock, login, web):
+    frozen_clock.set(OPENING)
+    with app.app_context():
+        start_annual_evaluations(db.session, app.extensions["pressflow_runtime"], clock.now())
+        instance_id = int(db.session.scalar(select(AnnualEvaluation.instance_id).join(Unit)
+                                            .where(Unit.code == "yuzhong")) or 0)
+    steps = (
+        ("yz_clerk", "self_evaluation", {"conferences_held": "4", "releases": "80", "interviews": "6",
+                                         "incidents": "0", "summary": "全年工作总结"}),
+        ("yz_spokes", "spokesperson_report", {"report": "年度报告", "plan": "明年计划"}),
+        ("yz_leader", "annual_leader_review", {"decision": "approve"}),
+        ("office_reviewer", "office_evaluation", {"decision": "evaluate", "score": "88", "grade": "good"}),
+        ("mayor", "municipal_approval", {"decision": "approve"}),
+    )
+    for username, bpmn_id, data in steps:
+        task_id = login(username).task_at(instance_id, bpmn_id)["id"]
+        page = web(username).get(f"/tasks/{task_id}")
+        assert page.status_code == 200
+        done = web(username).post_form(f"/tasks/{task_id}/complete", data, page=f"/tasks/{task_id}")
+        assert done.status_code == 302, done.text
+
+    assert web("yz_clerk").get(f"/applications/{instance_id}").status_code == 200
+    assert "良好" in web("yz_clerk").get(RESULTS).text
