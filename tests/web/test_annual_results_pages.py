@@ -103,3 +103,13 @@ def test_each_step_of_the_evaluation_is_done_through_its_web_form(app, frozen_cl
 
     assert web("yz_clerk").get(f"/applications/{instance_id}").status_code == 200
     assert "良好" in web("yz_clerk").get(RESULTS).text
+
+
+def test_posting_the_yearly_evaluation_to_the_start_form_is_refused_and_starts_nothing(app, web):
+    refused = web("yz_clerk").post_form("/applications/new", {"process": "annual_evaluation"}, page="/applications/new")
+
+    assert refused.status_code == 403
+    with app.app_context():
+        assert db.session.scalar(select(AnnualEvaluation.id).limit(1)) is None
+        from engine.models import Instance
+        assert db.session.scalar(select(Instance.id).limit(1)) is None

@@ -34,6 +34,11 @@ def _applicant_units(user: User) -> list[Unit]:
     return [g.unit for g in user.grants if g.role == APPLICANT]
 
 
+def _startable() -> list[Any]:
+    """The processes people start (not the ones the worker starts, such as the yearly evaluation)."""
+    return [v for v in latest_versions(db.session) if v.process_key not in SYSTEM_STARTED]
+
+
 def _show_url(instance_id: int, anchor: str = "") -> str:
     return url_for("applications.show", instance_id=instance_id) + (f"#{anchor}" if anchor else "")
 
@@ -49,8 +54,7 @@ def index() -> Response:
 @login_required
 def new() -> str:
     """发起申请: the processes I may start, for the units where I am the applicant's clerk."""
-    processes = [v for v in latest_versions(db.session) if v.process_key not in SYSTEM_STARTED]
-    return render_template("applications/new.html", processes=processes,
+    return render_template("applications/new.html", processes=_startable(),
                            units=_applicant_units(current_user()))
 
 
@@ -63,8 +67,7 @@ def start() -> Response | tuple[str, int]:
         instance = start_application(db.session, _runtime(), user, request.form.get("process", "")[:100],
                                      request.form.get("unit") or None)
     except Forbidden:
-        processes = [v for v in latest_versions(db.session) if v.process_key not in SYSTEM_STARTED]
-    return render_template("applications/new.html", processes=processes,
+        return render_template("applications/new.html", processes=_startable(),
                                units=_applicant_units(user), refused=True), 403
     first = db.session.scalar(select(HumanTask).where(
         HumanTask.instance_id == instance.id, HumanTask.completed_at.is_(None)).order_by(HumanTask.created_at))
