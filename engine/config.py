@@ -68,6 +68,10 @@ class Settings:
     rate_limit_sign_in: str = "30/300"
     #: Submissions of a public form (e.g. the public interview form) per client address: "requests/seconds".
     rate_limit_public_form: str = "5/3600"
+    #: Month whose first working day (09:00 Beijing time) opens the year's annual evaluations (年度考评, Art. 13).
+    annual_evaluation_month: int = 12
+    #: Days after that opening within which a worker that was down still starts the year's evaluations (once).
+    annual_evaluation_window_days: int = 60
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -84,6 +88,10 @@ class Settings:
         if isinstance(values.get("database_url"), str):
             values["database_url"] = normalise_database_url(str(values["database_url"]))
         settings = cls(**values)  # type: ignore[arg-type]
+        if not 1 <= settings.annual_evaluation_month <= 12:
+            raise ValueError(f"{PREFIX}ANNUAL_EVALUATION_MONTH must be 1–12, got {settings.annual_evaluation_month}")
+        if settings.annual_evaluation_window_days < 1:
+            raise ValueError(f"{PREFIX}ANNUAL_EVALUATION_WINDOW_DAYS must be at least 1")
         if not settings.secret_key:
             settings = _with_secret(settings)
         return settings

@@ -530,3 +530,18 @@ class RateLimitHit(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     window_start: Mapped[int] = mapped_column(Integer, primary_key=True)
     hits: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AnnualEvaluation(Base):
+    """One unit's annual evaluation (年度考评, Art. 13) of one year: the row makes the yearly start once per unit."""
+
+    __tablename__ = "annual_evaluations"
+    __table_args__ = (UniqueConstraint("year", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"))
+    started_at: Mapped[dt.datetime]
+    instance: Mapped[Instance | None] = relationship()
+    unit: Mapped[Unit] = relationship()

@@ -10,6 +10,13 @@ from marshmallow import Schema, ValidationError, fields
 
 from forms import inputs
 from forms.aftermath import ClosingReportForm, EscalationHandlingForm, MonitoringReportForm
+from forms.annual import (
+    AnnualLeaderReviewForm,
+    MunicipalApprovalForm,
+    OfficeEvaluationForm,
+    SelfEvaluationForm,
+    SpokespersonReportForm,
+)
 from forms.base import FormSchema
 from forms.conference import (
     ConferenceRecordForm,
@@ -83,6 +90,11 @@ _SPECS = (
     FormSpec("interview_outline", "登记采访提纲", InterviewOutlineForm),
     FormSpec("interview_schedule", "安排采访", InterviewScheduleForm),
     FormSpec("interview_record", "采访记录", InterviewRecordForm),
+    FormSpec("self_evaluation", "单位年度自评", SelfEvaluationForm),
+    FormSpec("spokesperson_report", "新闻发言人年度工作报告和计划", SpokespersonReportForm),
+    FormSpec("annual_leader_review", "主要负责人审核年度自评和报告", AnnualLeaderReviewForm),
+    FormSpec("office_evaluation", "新闻办年度考评", OfficeEvaluationForm),
+    FormSpec("municipal_approval", "市政府审定考评结果", MunicipalApprovalForm),
 )
 _BY_KEY = {spec.key: spec for spec in _SPECS}
 

@@ -35,6 +35,7 @@ OUTCOME_LABELS = {
     "declined": lazy_gettext("不予受理"),
     "cancelled": lazy_gettext("已取消"),
     "terminated": lazy_gettext("已终止"),
+    "published": lazy_gettext("考评结果已发布"),
 }
 #: Rows written before outcomes and timer moments were stored as facts said them in one sentence.
 _OLD_END = re.compile(r"^流程结束：(\w+)$")

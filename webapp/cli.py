@@ -129,9 +129,22 @@ def run_timers_command(now_text: str | None) -> None:
             total.extend(batch)
         while batch := run_timed_releases(db.session, _runtime(), _settings().timer_batch_size):
             total.extend(batch)
+        opened = _open_annual_evaluations()
         chased, sent = _deliver_notifications()
     click.echo(f"已推进 {len(total)} 个实例" + (f"：{', '.join(map(str, total))}" if total else ""))
+    if opened:
+        click.echo(f"已启动年度考评 {len(opened)} 个：{', '.join(map(str, opened))}")
     click.echo(f"逾期提醒 {chased.reminded} 个任务，督办升级 {chased.escalated} 个任务，发送邮件 {sent} 封")
+
+
+def _open_annual_evaluations() -> list[int]:
+    """Start the year's annual evaluations (年度考评) that are due and not yet started; return the instance ids."""
+    from engine.worker.annual import start_annual_evaluations
+    from webapp.extensions import db
+
+    settings = _settings()
+    return start_annual_evaluations(db.session, _runtime(), clock.now(), settings.annual_evaluation_month,
+                                    settings.annual_evaluation_window_days)
 
 
 def _deliver_notifications() -> tuple[Any, int]:
@@ -209,6 +222,7 @@ def _worker_pass(me: str, fire_timers: Any) -> list[int]:
 
     try:
         advanced = fire_timers()
+        opened = _open_annual_evaluations()
         chased, sent = _deliver_notifications()
         heartbeat.beat(db.session, me, clock.now())
     except Exception as exc:  # noqa: BLE001 - a lost connection or a bad row must not end the worker
@@ -221,6 +235,8 @@ def _worker_pass(me: str, fire_timers: Any) -> list[int]:
         db.session.remove()
     if advanced:
         click.echo(f"{clock.now().isoformat()} 已推进实例 {', '.join(map(str, advanced))}")
+    if opened:
+        click.echo(f"{clock.now().isoformat()} 已启动年度考评 {', '.join(map(str, opened))}")
     if chased.reminded or chased.escalated or sent:
         click.echo(f"{clock.now().isoformat()} 逾期提醒 {chased.reminded} 个任务，"
                    f"督办升级 {chased.escalated} 个任务，发送邮件 {sent} 封")

@@ -27,6 +27,7 @@ NAVIGATION = (
     ("tasks.cc", lazy_gettext("抄送我")),
     ("applications.mine", lazy_gettext("我的申请")),
     ("applications.new", lazy_gettext("发起申请")),
+    ("applications.annual_results", lazy_gettext("年度考评")),
     ("supervise.index", lazy_gettext("督办")),
     ("delegations.index", lazy_gettext("委托")),
     ("modeler.index", lazy_gettext("流程模型")),

@@ -13,6 +13,7 @@ from engine.models import CarbonCopy, HumanTask, Instance, User
 UNIT_ROLES = ("applicant", "unit_leader", "unit_spokesperson", "secrecy_reviewer")
 OFFICE_ROLES = (
     "office_reviewer", "municipal_spokesperson", "spokesperson_assistant", "onsite_staff", "opinion_monitor",
+    "municipal_leader",
 )
 OVERSIGHT_ROLES = ("supervisor", "admin")
 #: 定时发布 (Art. 15(七)): the incident command HQ's roles; a release round's HQ steps go to the HQ unit.
@@ -30,6 +31,7 @@ ROLE_LABELS = {
     "spokesperson_assistant": "发言人助理",
     "onsite_staff": "现场管理人员",
     "opinion_monitor": "舆情监测人员",
+    "municipal_leader": "市政府领导",
     "supervisor": "督办人员",
     "process_owner": "流程管理员",
     "admin": "系统管理员",

@@ -49,6 +49,7 @@ DEMO_USERS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
     ("onsite", "市新闻发布中心 现场管理 罗刚", (("onsite_staff", "office"),)),
     ("monitor", "舆情监测 谢婷", (("opinion_monitor", "office"),)),
     ("supervisor", "督办人员 邓华", (("supervisor", "office"),)),
+    ("mayor", "市政府领导 曹宁", (("municipal_leader", "office"),)),
     ("owner", "流程管理员 冯博", (("process_owner", "office"),)),
     ("admin", "系统管理员", (("admin", "office"),)),
     # 定时发布 (Art. 15(七)): the HQ's leader, the general office's liaison working in the HQ, the Health Commission's

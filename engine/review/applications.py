@@ -31,6 +31,9 @@ from engine.workflow.uow import audit, save_workflow, unit_of_work
 #: The decision value every review form uses for 退回修改.
 RETURN_DECISION = "return"
 
+#: Processes only the worker starts (the yearly annual evaluation, see engine.worker.annual), never a person.
+SYSTEM_STARTED = frozenset({"annual_evaluation"})
+
 
 def start_application(
     session: Session, runtime: ProcessRuntime, actor: User, process_key: str, unit_code: str | None = None
@@ -40,12 +43,22 @@ def start_application(
         version = latest_version(session, process_key)
         if version is None:
             raise NotFound(f"流程 {process_key} 不存在")
+        if version.process_key in SYSTEM_STARTED:
+            raise Forbidden("此流程由系统每年定时启动，不能手动发起")
         model = model_of(runtime, version)
         calendar = load_calendar(session)
         unit = _starting_unit(session, runtime, actor, model, calendar, unit_code)
-        instance = create_instance(session, runtime, version, unit, actor.username, {}, calendar)
-        audit(session, instance, actor.username, "start",
-              data_changed={"process": version.name, "version": version.version})
+        instance = open_instance(session, runtime, version, unit, actor.username)
+    return instance
+
+
+def open_instance(
+    session: Session, runtime: ProcessRuntime, version: ProcessVersion, unit: Unit, started_by: str,
+    data: dict[str, Any] | None = None,
+) -> Instance:
+    """Create an instance for a unit, run it to its first wait state and record its start (caller's unit of work)."""
+    instance = create_instance(session, runtime, version, unit, started_by, data or {}, load_calendar(session))
+    audit(session, instance, started_by, "start", data_changed={"process": version.name, "version": version.version})
     return instance
 
 
@@ -68,7 +81,7 @@ def create_instance(
 
 def starting_units(session: Session, runtime: ProcessRuntime, actor: User, version: ProcessVersion) -> list[Unit]:
     """Return the units for which the actor may start this process (none for processes only the worker starts)."""
-    if version.process_key in series.WORKER_STARTED:
+    if version.process_key in series.WORKER_STARTED | SYSTEM_STARTED:
         return []
     return _first_role_units(runtime, actor, model_of(runtime, version), load_calendar(session))
 
@@ -82,7 +95,7 @@ def _first_role_units(runtime: ProcessRuntime, actor: User, model: Any, calendar
 def _starting_unit(
     session: Session, runtime: ProcessRuntime, actor: User, model: Any, calendar: WorkCalendar, unit_code: str | None
 ) -> Unit:
-    if model.process_key in series.WORKER_STARTED:
+    if model.process_key in series.WORKER_STARTED | SYSTEM_STARTED:
         raise Forbidden("定时发布轮次由定时发布系列按时自动发起，不能手动发起")
     units = _first_role_units(runtime, actor, model, calendar)
     if unit_code is not None:

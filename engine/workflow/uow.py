@@ -206,8 +206,10 @@ def task_placement(session: Session, instance: Instance, info: HumanTaskInfo) ->
         unit_id = office_unit(session).id
     elif hq_task and instance.joint_unit_id is not None:
         unit_id = instance.joint_unit_id  # the HQ of a timed-release round gets the steps of its roles
-    # The application belongs to the clerk who started it: their own steps come back to them.
-    assignee = instance.started_by if "applicant" in info.candidate_roles else info.designated_assignee
+    # The application belongs to the clerk who started it: their own steps come back to them. One the worker
+    # started (the yearly evaluation) belongs to no clerk, so the unit's clerks share it as a group task.
+    owned = "applicant" in info.candidate_roles and instance.started_by != "system"
+    assignee = instance.started_by if owned else info.designated_assignee
     return unit_id, assignee
 
 

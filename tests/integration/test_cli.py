@@ -153,6 +153,7 @@ def processes(client: Any) -> list[dict[str, Any]]:
 
 
 def versions(client: Any) -> dict[str, int]:
+    """The newest version of every deployed process, by key."""
     return {p["key"]: p["version"] for p in processes(client)}
 
 

@@ -7,4 +7,4 @@ from flask import Blueprint
 bp = Blueprint("applications", __name__, url_prefix="/applications", template_folder="templates")
 
 # the routes on bp: the pages, attachment preview and the printable approval sheet
-from webapp.applications import files, sheet, views  # noqa: E402,F401
+from webapp.applications import annual_views, files, sheet, views  # noqa: E402,F401
