@@ -5,6 +5,8 @@ And the process owner sets a step's 抄送 in the properties panel's PressFlow g
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from typing import Any
 
 from tests.conftest import DEMO_PASSWORD
@@ -62,7 +64,7 @@ def test_the_office_copies_the_monitor_who_reads_it_under_cc_and_the_office_then
     assert "未阅" in office.inner_text("tr[data-recipient='monitor']")
 
     monitor = sign_in(browser, live_server, "monitor")
-    monitor.get_by_role("link", name="抄送我").click()
+    monitor.get_by_label("待办、已办与抄送").get_by_role("link", name="抄送我").click()
     monitor.wait_for_load_state("networkidle")
     row = monitor.locator(f"tr[data-instance='{instance_id}']")
     assert "未阅" in row.inner_text() and "请提前关注此发布会的舆情" in row.inner_text()
@@ -95,9 +97,9 @@ def test_the_owner_sets_a_steps_cc_roles_in_the_pressflow_panel_and_a_bad_one_is
     owner.fill(CC_ROLES, "opinion_monitor@office  unit_spokesperson")
     owner.press(CC_ROLES, "Tab")
     owner.click("[data-action='validate']")
-    owner.wait_for_function("document.getElementById('modeler').getAttribute('data-problems') === '0'")
+    expect(owner.locator("#modeler")).to_have_attribute("data-problems", "0", timeout=30_000)
     owner.click("[data-action='save-draft']")
-    owner.wait_for_function("document.getElementById('modeler-status').textContent.includes('草稿已保存')")
+    expect(owner.locator("#modeler-status")).to_contain_text("草稿已保存", timeout=30_000)
     draft = owner.request.get("/models/press_conference/draft").text()
     leader = draft[draft.index('id="leader_review"'):draft.index("</bpmn:userTask>", draft.index('id="leader_review"'))]
     assert '<spiffworkflow:property name="ccRoles" value="opinion_monitor@office unit_spokesperson" />' in leader

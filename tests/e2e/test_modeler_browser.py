@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 import re
 from typing import Any
 
@@ -62,15 +64,15 @@ def test_owner_changes_a_due_date_in_the_pressflow_panel_validates_and_deploys_a
     owner.press(DUE, "Tab")
 
     owner.click("[data-action='save-draft']")
-    owner.wait_for_function("document.getElementById('modeler-status').textContent.includes('草稿已保存')")
+    expect(owner.locator("#modeler-status")).to_contain_text("草稿已保存", timeout=30_000)
     owner.click("[data-action='validate']")
-    owner.wait_for_function("document.getElementById('modeler').getAttribute('data-problems') === '0'")
+    expect(owner.locator("#modeler")).to_have_attribute("data-problems", "0", timeout=30_000)
     assert "校验通过" in owner.inner_text("#problems-summary")
     owner.screenshot(path=str(artifacts / "modeler-editor.png"), full_page=True)
 
     owner.fill("#deploy-note", "主要负责人审核期限由 2 个工作日改为 5 个工作日")
     owner.click("#deploy-form button[type=submit]")
-    owner.wait_for_function("document.getElementById('deploy-result').textContent.includes('v2')")
+    expect(owner.locator("#deploy-result")).to_contain_text("v2", timeout=30_000)
     assert "press_conference v2" in owner.inner_text("#deploy-result")
 
     owner.get_by_role("link", name="查看版本列表").click()
@@ -100,5 +102,5 @@ def test_owner_opens_the_host_speaker_decision_table_and_validates_it(browser, l
     assert "municipal_government" in table and "spokesperson_assistant" in table
     assert "命中策略" in table and "注释" in table  # dmn-js's own texts, in the page's language
     owner.click("[data-action='validate']")
-    owner.wait_for_function("document.getElementById('modeler').getAttribute('data-problems') === '0'")
+    expect(owner.locator("#modeler")).to_have_attribute("data-problems", "0", timeout=30_000)
     owner.screenshot(path=str(artifacts / "modeler-decision.png"), full_page=True)

@@ -57,7 +57,8 @@ def world(app: Any) -> Iterator[World]:
                                                   "ends_on": "2026-04-03", "reason": "出差"})
     assert delegation.status_code == 201, delegation.get_json()
     notification = leader.get("/notifications").get_json()["items"][0]["id"]
-    phrase = leader.post("/phrases", json={"text": "请补充材料。"}).get_json()["id"]
+    phrase, web_phrase = (leader.post("/phrases", json={"text": text}).get_json()["id"]
+                          for text in ("请补充材料。", "请核实数据。"))
     _drafts(app)
     for username in USERS:
         login(username)
@@ -65,7 +66,7 @@ def world(app: Any) -> Iterator[World]:
     anonymous = app.test_client()
     web[ANONYMOUS] = anonymous
     ids = {"case": case, "task": task, "attachment": attachment, "delegation": delegation.get_json()["id"],
-           "notification": notification, "phrase": phrase, "key": "press_conference",
+           "notification": notification, "phrase": phrase, "web_phrase": web_phrase, "key": "press_conference",
            "decision_file": "host_speaker.dmn"}
     csrf = {user: WebUser.csrf_from((anonymous if user == ANONYMOUS else web[user].client).get(
         "/login" if user == ANONYMOUS else "/delegations").text) for user in web}
@@ -151,7 +152,7 @@ def _request(world: World, rule: Rule, user: str) -> Any:
     path = rule.path.format(**world.ids)
     body = {name: _placed(value, world.ids) for name, value in (rule.body or {}).items()}
     if "attachments" in path and rule.method == "POST":
-        body["file"] = (io.BytesIO(PDF), "矩阵.pdf")
+        body[body.pop("file_field", "file")] = (io.BytesIO(PDF), "矩阵.pdf")
     if path.startswith("/api/"):
         client = world.web[ANONYMOUS]
         headers = world.api[user].headers if user != ANONYMOUS else {}

@@ -5,12 +5,24 @@ from __future__ import annotations
 import html
 import io
 import re
+import zipfile
 
 from tests.integration import chain
 
 PDF = chain.PDF
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-DOCX = b"PK\x03\x04" + b"\x00" * 32
+
+
+def _docx() -> bytes:
+    """A small but real Word file: the upload check opens the zip (a damaged one is refused)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as docx:
+        docx.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        docx.writestr("word/document.xml", '<?xml version="1.0"?><w:document/>')
+    return buffer.getvalue()
+
+
+DOCX = _docx()
 
 
 def _text(page: str) -> str:
