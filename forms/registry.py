@@ -18,6 +18,14 @@ from forms.conference import (
     VenuePreparationForm,
 )
 from forms.context import FormContext, FormError
+from forms.emergency import (
+    EmergencyApprovalForm,
+    EmergencyClosingForm,
+    EmergencyReportForm,
+    FirstReleaseRecordForm,
+    ReleaseRecordForm,
+    SituationUpdateForm,
+)
 from forms.review import (
     ContentApprovalForm,
     LeaderReviewForm,
@@ -25,6 +33,7 @@ from forms.review import (
     ReviewForm,
     SecrecyReviewForm,
 )
+from forms.spokesperson import SpokespersonApprovalForm, SpokespersonFilingForm, SpokespersonProposalForm
 from forms.topic import TopicApplicationForm
 
 
@@ -50,6 +59,15 @@ _SPECS = (
     FormSpec("monitoring_report", "会后舆情报告", MonitoringReportForm),
     FormSpec("escalation_handling", "重大舆情处置", EscalationHandlingForm),
     FormSpec("closing_report", "舆情处置总结报告", ClosingReportForm),
+    FormSpec("emergency_report", "突发事件报告及首发稿", EmergencyReportForm),
+    FormSpec("emergency_approval", "应急发布审批", EmergencyApprovalForm),
+    FormSpec("first_release_record", "首发记录", FirstReleaseRecordForm),
+    FormSpec("release_record", "续报发布记录", ReleaseRecordForm),
+    FormSpec("situation_update", "事态进展与续报", SituationUpdateForm),
+    FormSpec("emergency_closing", "应急发布总结", EmergencyClosingForm),
+    FormSpec("spokesperson_proposal", "新闻发言人任命报备", SpokespersonProposalForm),
+    FormSpec("spokesperson_approval", "新闻发言人任命审核", SpokespersonApprovalForm),
+    FormSpec("spokesperson_filing", "新闻发言人备案", SpokespersonFilingForm),
 )
 _BY_KEY = {spec.key: spec for spec in _SPECS}
 

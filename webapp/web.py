@@ -29,6 +29,7 @@ NAVIGATION = (
     ("applications.new", lazy_gettext("发起申请")),
     ("supervise.index", lazy_gettext("督办")),
     ("delegations.index", lazy_gettext("委托")),
+    ("spokespersons.index", lazy_gettext("新闻发言人")),
     ("modeler.index", lazy_gettext("流程模型")),
 )
 F = TypeVar("F", bound=Callable[..., Any])

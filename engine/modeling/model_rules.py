@@ -89,16 +89,26 @@ def _human_task_messages(task: Any) -> Iterator[str]:
         yield "用户任务缺少 formKey 属性"
     elif form_key not in FORM_KEYS:
         yield f"formKey “{form_key}” 不是已知表单（可用：{', '.join(FORM_KEYS)}）"
-    due = props.get("dueInWorkdays")
-    if due is None:
-        yield "缺少 dueInWorkdays 属性（办理期限，工作日）"
-    elif not due.strip().isdigit():
-        yield f"dueInWorkdays 须为不小于 0 的整数（当前为 “{due}”）"
+    yield from _due_messages(props)
     roles = props.get("candidateRoles", "").split()
     if not roles:
         yield "未指定办理角色（candidateRoles 属性）"
     yield from (f"未知角色 “{role}”（可用：{', '.join(ROLES)}）" for role in roles if role not in ROLES)
     yield from _carbon_copy_messages(props)
+
+
+def _due_messages(props: dict[str, str]) -> Iterator[str]:
+    """A deadline is in working days (``dueInWorkdays``) or in wall-clock hours (``dueInHours``), never both."""
+    due, hours = props.get("dueInWorkdays"), props.get("dueInHours")
+    if due is not None and hours is not None:
+        yield "dueInWorkdays 与 dueInHours 不能同时设置（办理期限只能按工作日或按小时计算）"
+    elif hours is not None:
+        if not hours.strip().isdigit() or int(hours) < 1:
+            yield f"dueInHours 须为不小于 1 的整数（当前为 “{hours}”）"
+    elif due is None:
+        yield "缺少 dueInWorkdays 属性（办理期限，工作日）或 dueInHours 属性（办理期限，小时）"
+    elif not due.strip().isdigit():
+        yield f"dueInWorkdays 须为不小于 0 的整数（当前为 “{due}”）"
 
 
 def _carbon_copy_messages(props: dict[str, str]) -> Iterator[str]:

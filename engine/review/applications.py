@@ -18,6 +18,7 @@ import forms
 from engine import clock
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import Attachment, HumanTask, Instance, Unit, User
+from engine.org import spokespersons
 from engine.org.access import acting_for, holds_candidate_role, require_can_act, require_visible
 from engine.review.carbon_copy import copy_on_completion
 from engine.review.delegation import load_delegations
@@ -107,6 +108,7 @@ def complete_task(
         if spiff_task is None or spiff_task.state != TaskState.READY:
             raise Conflict("该任务已办理或已不在当前环节")
         values = _validated(session, task, instance, calendar, data, dict(spiff_task.data))
+        spokespersons.on_completion(session, instance, task, values, dict(spiff_task.data), actor)
         spiff_task.set_data(**workflow_values(task, values))
         task.completed_at, task.completed_by, task.closed_reason = clock.now(), actor.username, "completed"
         task.on_behalf_of = acting_for(actor, task)
@@ -158,14 +160,18 @@ def _validated(
 
     kinds = frozenset(session.scalars(select(Attachment.kind).where(Attachment.instance_id == instance.id)))
     ctx = forms.FormContext(
-        today=shanghai_today(), add_workdays=add_workdays, attachment_kinds=kinds, workflow_data=task_data
+        today=shanghai_today(), add_workdays=add_workdays, attachment_kinds=kinds, workflow_data=task_data,
+        facts=spokespersons.form_facts(session, instance, task.form_key),
     )
     try:
-        return forms.validate_form(task.form_key, data, ctx)
+        values = forms.validate_form(task.form_key, data, ctx)
     except forms.FormError as exc:
         raise InvalidInput("表单填写有误", fields=exc.fields) from exc
     except KeyError as exc:
         raise InvalidInput(f"未知表单 {task.form_key}") from exc
+    if task.form_key == spokespersons.PROPOSAL_FORM:
+        spokespersons.check_username(session, values)
+    return values
 
 
 def _run(session: Session, runtime: ProcessRuntime, instance: Instance, workflow: Any, spiff_task: Any,

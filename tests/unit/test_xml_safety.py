@@ -211,7 +211,8 @@ def versions(app: Any) -> list[int]:
     from webapp.extensions import db
 
     with app.app_context():
-        return list(db.session.scalars(select(ProcessVersion.version)))
+        return list(db.session.scalars(select(ProcessVersion.version)
+                                       .where(ProcessVersion.process_key == "press_conference")))
 
 
 def test_deploy_refuses_an_xxe_file_and_prints_no_secret(app, tmp_path, secret_file):
