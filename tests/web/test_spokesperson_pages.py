@@ -46,3 +46,26 @@ def test_the_office_ends_a_filing_from_the_list_and_others_may_not(app, login, w
     assert "已终止 陈静 的新闻发言人备案" in done.text
     with app.app_context():
         assert db.session.scalar(select(Spokesperson.end_reason)) == "工作调动"
+
+
+def test_the_application_timeline_says_the_spokesperson_was_put_on_the_list(login, web):
+    instance_id = filed(login, "陈静")
+    assert "列入新闻发言人名单" in web("yz_clerk").get(f"/applications/{instance_id}").text
+
+
+def test_every_filing_step_opens_as_a_form_page(app, login):
+    from tests.conftest import WebUser
+    from tests.integration.test_spokesperson_filing import APPROVE, FILE, propose
+
+    instance_id = propose(login, "陈静")
+    for username, bpmn_id, data in (("yz_leader", "spokesperson_approval", APPROVE),
+                                    ("office_reviewer", "spokesperson_filing", FILE)):
+        task = login(username).task_at(instance_id, bpmn_id)
+        assert WebUser(app, username).get(f"/tasks/{task['id']}").status_code == 200, bpmn_id
+        login(username).complete(instance_id, bpmn_id, data)
+    clerk = login("yz_clerk")
+    started = clerk.post("/instances", json={"process": "spokesperson_appointment"}).get_json()["id"]
+    task = clerk.task_at(started, "spokesperson_proposal")
+    assert WebUser(app, "yz_clerk").get(f"/tasks/{task['id']}").status_code == 200
+    # The appointment document is uploaded on the application page, as the other materials are.
+    assert "任命文件" in WebUser(app, "yz_clerk").get(f"/applications/{started}").text

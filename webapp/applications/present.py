@@ -44,6 +44,8 @@ ACTION_LABELS = {
     "incident": lazy_gettext("异常"),
     "cc": lazy_gettext("抄送"),
     "cc_read": lazy_gettext("已阅抄送"),
+    "file_spokesperson": lazy_gettext("列入新闻发言人名单"),
+    "end_spokesperson": lazy_gettext("终止新闻发言人备案"),
 }
 SYSTEM = "system"
 
