@@ -201,6 +201,8 @@ class HumanTask(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     due_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Set when the diagram gives the deadline in wall-clock hours (dueInHours, emergencies), not working days.
+    due_hours: Mapped[int | None]
     completed_at: Mapped[dt.datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(60))
     decision: Mapped[str | None] = mapped_column(String(40))
@@ -261,6 +263,29 @@ class SignGroup(Base):
     held_for: Mapped[str | None] = mapped_column(String(60))
     closed_at: Mapped[dt.datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(20))  # agreed | disagreed | removed | cancelled
+
+
+class Spokesperson(Base):
+    """One filed spokesperson (新闻发言人备案, Art. 8) of a unit for a year; ending the filing frees the place."""
+
+    __tablename__ = "spokespersons"
+    __table_args__ = (Index("ix_spokespersons_unit_year", "unit_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    year: Mapped[int]
+    name: Mapped[str] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(100))
+    contact: Mapped[str] = mapped_column(String(100))
+    #: The user who holds the unit_spokesperson grant because of this filing, if one was named.
+    username: Mapped[str | None] = mapped_column(String(60))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id", ondelete="SET NULL"))
+    filed_at: Mapped[dt.datetime]
+    filed_by: Mapped[str] = mapped_column(String(60))
+    ended_at: Mapped[dt.datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(String(60))
+    end_reason: Mapped[str | None] = mapped_column(Text)
+    unit: Mapped[Unit] = relationship(lazy="joined", innerjoin=True)
 
 
 class AuditEntry(Base):

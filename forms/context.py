@@ -16,6 +16,8 @@ class FormContext:
     add_workdays: Callable[[date, int], tuple[date, bool]]
     attachment_kinds: frozenset[str] = frozenset()
     workflow_data: Mapping[str, Any] = field(default_factory=dict)
+    #: Facts from the database a form's rules need, e.g. ``spokesperson_places`` (how many more a unit may file).
+    facts: Mapping[str, Any] = field(default_factory=dict)
 
 
 class FormError(Exception):

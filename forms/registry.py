@@ -25,6 +25,14 @@ from forms.conference import (
     VenuePreparationForm,
 )
 from forms.context import FormContext, FormError
+from forms.emergency import (
+    EmergencyApprovalForm,
+    EmergencyClosingForm,
+    EmergencyReportForm,
+    FirstReleaseRecordForm,
+    ReleaseRecordForm,
+    SituationUpdateForm,
+)
 from forms.interview import (
     InterviewDecisionForm,
     InterviewOutlineForm,
@@ -41,6 +49,7 @@ from forms.review import (
     SecrecyReviewForm,
     SignOpinionForm,
 )
+from forms.spokesperson import SpokespersonApprovalForm, SpokespersonFilingForm, SpokespersonProposalForm
 from forms.timed_release import (
     HqApprovalForm,
     OfficeConfirmationForm,
@@ -95,6 +104,15 @@ _SPECS = (
     FormSpec("annual_leader_review", "主要负责人审核年度自评和报告", AnnualLeaderReviewForm),
     FormSpec("office_evaluation", "新闻办年度考评", OfficeEvaluationForm),
     FormSpec("municipal_approval", "市政府审定考评结果", MunicipalApprovalForm),
+    FormSpec("emergency_report", "突发事件报告及首发稿", EmergencyReportForm),
+    FormSpec("emergency_approval", "应急发布审批", EmergencyApprovalForm),
+    FormSpec("first_release_record", "首发记录", FirstReleaseRecordForm),
+    FormSpec("release_record", "续报发布记录", ReleaseRecordForm),
+    FormSpec("situation_update", "事态进展与续报", SituationUpdateForm),
+    FormSpec("emergency_closing", "应急发布总结", EmergencyClosingForm),
+    FormSpec("spokesperson_proposal", "新闻发言人任命报备", SpokespersonProposalForm),
+    FormSpec("spokesperson_approval", "新闻发言人任命审核", SpokespersonApprovalForm),
+    FormSpec("spokesperson_filing", "新闻发言人备案", SpokespersonFilingForm),
 )
 _BY_KEY = {spec.key: spec for spec in _SPECS}
 

@@ -91,12 +91,13 @@ def _page_blueprints() -> list[Any]:
     from webapp.modeler import bp as modeler_bp
     from webapp.notifications import bp as notifications_bp
     from webapp.public import bp as public_bp
+    from webapp.spokespersons import bp as spokespersons_bp
     from webapp.supervise import bp as supervise_bp
     from webapp.tasks import bp as tasks_bp
     from webapp.tasks.diagram import bp as diagram_bp
 
     return [tasks_bp, applications_bp, notifications_bp, delegations_bp, supervise_bp, diagram_bp, modeler_bp,
-            public_bp]
+            public_bp, spokespersons_bp]
 
 
 def _shanghai(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -30,6 +30,7 @@ NAVIGATION = (
     ("applications.annual_results", lazy_gettext("年度考评")),
     ("supervise.index", lazy_gettext("督办")),
     ("delegations.index", lazy_gettext("委托")),
+    ("spokespersons.index", lazy_gettext("新闻发言人")),
     ("modeler.index", lazy_gettext("流程模型")),
 )
 F = TypeVar("F", bound=Callable[..., Any])

@@ -92,11 +92,7 @@ def _human_task_messages(task: Any) -> Iterator[str]:
         yield f"formKey “{form_key}” 不是已知表单（可用：{', '.join(FORM_KEYS)}）"
     elif form_key == ADDED_SIGNER_FORM:
         yield f"表单 {ADDED_SIGNER_FORM} 只供加签人提出意见，不能作为流程环节的表单"
-    due = props.get("dueInWorkdays")
-    if due is None:
-        yield "缺少 dueInWorkdays 属性（办理期限，工作日）"
-    elif not due.strip().isdigit():
-        yield f"dueInWorkdays 须为不小于 0 的整数（当前为 “{due}”）"
+    yield from _due_messages(props)
     roles = props.get("candidateRoles", "").split()
     if not roles:
         yield "未指定办理角色（candidateRoles 属性）"
@@ -105,6 +101,20 @@ def _human_task_messages(task: Any) -> Iterator[str]:
     loop = task.find(f"{B}multiInstanceLoopCharacteristics")
     if loop is not None:
         yield from _multi_instance_messages(loop, props.get("assigneeVariable", "").strip())
+
+
+def _due_messages(props: dict[str, str]) -> Iterator[str]:
+    """A deadline is in working days (``dueInWorkdays``) or in wall-clock hours (``dueInHours``), never both."""
+    due, hours = props.get("dueInWorkdays"), props.get("dueInHours")
+    if due is not None and hours is not None:
+        yield "dueInWorkdays 与 dueInHours 不能同时设置（办理期限只能按工作日或按小时计算）"
+    elif hours is not None:
+        if not hours.strip().isdigit() or int(hours) < 1:
+            yield f"dueInHours 须为不小于 1 的整数（当前为 “{hours}”）"
+    elif due is None:
+        yield "缺少 dueInWorkdays 属性（办理期限，工作日）或 dueInHours 属性（办理期限，小时）"
+    elif not due.strip().isdigit():
+        yield f"dueInWorkdays 须为不小于 0 的整数（当前为 “{due}”）"
 
 
 def _carbon_copy_messages(props: dict[str, str]) -> Iterator[str]:

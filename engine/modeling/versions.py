@@ -33,7 +33,8 @@ TYPE_LABELS = {
     "eventBasedGateway": "事件网关", "decision": "决策", "rule": "决策规则", "input": "决策输入", "output": "决策输出",
 }
 PROPERTY_LABELS = {
-    "name": "名称", "formKey": "表单", "dueInWorkdays": "办理期限（工作日）", "candidateRoles": "办理角色",
+    "name": "名称", "formKey": "表单", "dueInWorkdays": "办理期限（工作日）", "dueInHours": "办理期限（小时）",
+    "candidateRoles": "办理角色",
     "assigneeVariable": "指定办理人变量", "role": "角色", "condition": "条件", "default": "默认出口",
     "source": "起点", "target": "终点", "script": "脚本", "preScript": "前置脚本", "postScript": "后置脚本",
     "timer": "定时", "lane": "泳道", "instructions": "办理说明", "documentation": "说明",

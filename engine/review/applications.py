@@ -16,6 +16,7 @@ import forms
 from engine import clock
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import Attachment, HumanTask, Instance, ProcessVersion, Unit, User
+from engine.org import spokespersons
 from engine.org.access import acting_for, holds_candidate_role, require_can_act
 from engine.review import series, signing
 from engine.review.completion import finish_task
@@ -194,11 +195,15 @@ def _validated(
 
     kinds = frozenset(session.scalars(select(Attachment.kind).where(Attachment.instance_id == instance.id)))
     ctx = forms.FormContext(
-        today=shanghai_today(), add_workdays=add_workdays, attachment_kinds=kinds, workflow_data=task_data
+        today=shanghai_today(), add_workdays=add_workdays, attachment_kinds=kinds, workflow_data=task_data,
+        facts=spokespersons.form_facts(session, instance, task.form_key),
     )
     try:
-        return forms.validate_form(task.form_key, data, ctx)
+        values = forms.validate_form(task.form_key, data, ctx)
     except forms.FormError as exc:
         raise InvalidInput("表单填写有误", fields=exc.fields) from exc
     except KeyError as exc:
         raise InvalidInput(f"未知表单 {task.form_key}") from exc
+    if task.form_key == spokespersons.PROPOSAL_FORM:
+        spokespersons.check_username(session, values)
+    return values

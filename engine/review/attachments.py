@@ -21,6 +21,7 @@ KINDS = {
     "work_plan": "工作方案",
     "release_text": "发布文稿",
     "application_form": "发布会申报表",
+    "appointment_document": "任命文件",
     "other": "其他材料",
 }
 

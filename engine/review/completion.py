@@ -17,6 +17,7 @@ import forms
 from engine import clock
 from engine.errors import Conflict, NotFound
 from engine.models import HumanTask, Instance, User
+from engine.org import spokespersons
 from engine.org.access import require_visible
 from engine.review import series
 from engine.review.carbon_copy import copy_on_completion
@@ -41,6 +42,9 @@ def finish_task(
     """Complete the step's SpiffWorkflow task with validated values as ``actor`` and save the instance."""
     spiff_task = runtime.task(workflow, task.spiff_task_id)
     assert spiff_task is not None  # noqa: S101 - the caller checked the task is READY in this unit of work
+    sender = session.scalar(select(User).where(User.username == actor))
+    if sender is not None:
+        spokespersons.on_completion(session, instance, task, values, dict(spiff_task.data), sender)
     spiff_task.set_data(**workflow_values(task, values))
     task.completed_at, task.completed_by, task.closed_reason = clock.now(), actor, "completed"
     task.on_behalf_of = on_behalf_of
@@ -49,7 +53,6 @@ def finish_task(
     # Audit before running on: an incident raised by the next steps belongs after the completion in history.
     audit(session, instance, actor, "complete", task_id=task.id, task_name=task.name, bpmn_id=task.bpmn_id,
           comment=values.get("comment") or None, data_changed=values, on_behalf_of=on_behalf_of)
-    sender = session.scalar(select(User).where(User.username == actor))
     if sender is not None:
         copy_on_completion(session, instance, task, spiff_task.task_spec.extensions.get("properties", {}), sender,
                            values)

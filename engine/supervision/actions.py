@@ -97,11 +97,21 @@ def _pause_deadlines(rows: list[HumanTask], calendar: WorkCalendar, suspension: 
     for row in rows:
         if row.due_at is None:
             continue
-        due_at, provisional = calendar.deadline_after_pause(row.due_at, suspension.at, now)
+        due_at, provisional = _after_pause(row.due_at, row.due_hours, calendar, suspension.at, now)
         if due_at != row.due_at:
             moved[row.id] = [row.due_at.isoformat(), due_at.isoformat()]
             row.due_at, row.due_provisional = due_at, row.due_provisional or provisional
     return moved
+
+
+def _after_pause(due_at: dt.datetime, due_hours: int | None, calendar: WorkCalendar, paused_at: dt.datetime,
+                 resumed_at: dt.datetime) -> tuple[dt.datetime, bool]:
+    # An hour deadline (dueInHours) gets back the wall-clock time still left when it was paused.
+    if not due_hours:
+        return calendar.deadline_after_pause(due_at, paused_at, resumed_at)
+    if due_at <= paused_at:
+        return due_at, False
+    return resumed_at + (due_at - paused_at), False
 
 
 def terminate(session: Session, actor: User, instance_id: int, reason: str) -> Instance:

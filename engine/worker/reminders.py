@@ -1,5 +1,8 @@
 """Chasing late tasks (督办): remind the holder when a task falls due, escalate a working day later; each once.
 
+A step whose deadline is in hours (``dueInHours``, emergency releases) is escalated once one more such span has
+passed after its deadline (a 1-hour step: an hour after it fell due), on the clock, not the working calendar.
+
 Both steps are driven by columns of the task row (``overdue_notified_at``, ``escalated_at``), never by how many
 passes ran, so a worker back from downtime sends one reminder and one escalation per late task, not one per day
 it missed. Rows are taken with ``FOR UPDATE SKIP LOCKED`` and checked again once locked, so two workers never
@@ -39,8 +42,13 @@ def chase_late_tasks(session: Session, now: dt.datetime) -> Chased:
     return Chased(remind_overdue(session, now), escalate_overdue(session, now))
 
 
-def escalation_due_at(calendar: WorkCalendar, due_at: dt.datetime) -> dt.datetime:
-    """Return when a late task is escalated: the end (Beijing time) of the next working day after its due day."""
+def escalation_due_at(calendar: WorkCalendar, due_at: dt.datetime, due_hours: int | None = None) -> dt.datetime:
+    """Return when a late task is escalated: the end (Beijing time) of the next working day after its due day.
+
+    A deadline in hours is escalated one more span of those hours after it, whatever the day.
+    """
+    if due_hours:
+        return due_at + dt.timedelta(hours=due_hours)
     due_day = due_at.astimezone(SHANGHAI).date()
     day = calendar.add_workdays(due_day, 1).date
     return dt.datetime.combine(day, END_OF_DAY, tzinfo=SHANGHAI).astimezone(dt.UTC)
@@ -61,12 +69,15 @@ def remind_overdue(session: Session, now: dt.datetime) -> int:
 def escalate_overdue(session: Session, now: dt.datetime) -> int:
     """Tell the unit's leaders and every supervisor of each task a working day past due; return how many. Commits."""
     # The moment depends on the calendar, so pick the tasks first and lock only those whose moment has passed.
-    # Escalation comes a whole day or more after the deadline, which keeps the first read short.
+    # Escalation comes a whole day or more after a working-day deadline, which keeps the first read short;
+    # a deadline in hours escalates sooner, so those rows are read whenever they are late.
     candidates = session.execute(
-        _late_tasks(now - dt.timedelta(days=1), HumanTask.id, HumanTask.due_at)
-        .where(HumanTask.escalated_at.is_(None))).tuples().all()
+        _late_tasks(now, HumanTask.id, HumanTask.due_at, HumanTask.due_hours)
+        .where(HumanTask.escalated_at.is_(None),
+               or_(HumanTask.due_hours.is_not(None), HumanTask.due_at < now - dt.timedelta(days=1)))).tuples().all()
     calendar = load_calendar(session) if candidates else WorkCalendar()
-    due = [task_id for task_id, due_at in candidates if due_at and escalation_due_at(calendar, due_at) < now]
+    due = [task_id for task_id, due_at, hours in candidates
+           if due_at and escalation_due_at(calendar, due_at, hours) < now]
     # The instance is locked too (before its task, like every unit of work), because the escalation joins its trail.
     tasks = list(session.scalars(_late_tasks(now).where(HumanTask.id.in_(due), HumanTask.escalated_at.is_(None))
                                  .with_for_update(skip_locked=True, of=[HumanTask.id, Instance.id]))) if due else []

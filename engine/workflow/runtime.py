@@ -95,6 +95,8 @@ class HumanTaskInfo:
     data: dict[str, Any]
     #: Name of a task variable holding the username the task belongs to (会签: one task per approver).
     assignee_variable: str = ""
+    #: A deadline in wall-clock hours (emergencies do not wait for Monday); 0 when the step counts working days.
+    due_in_hours: int = 0
 
     @property
     def designated_assignee(self) -> str | None:
@@ -263,6 +265,7 @@ def _describe(task: SpiffTask) -> HumanTaskInfo:
         instructions=spec.extensions.get("instructionsForEndUser", "") or "",
         data=dict(task.data),
         assignee_variable=props.get("assigneeVariable", ""),
+        due_in_hours=_int(props.get("dueInHours"), 0),
     )
 
 

@@ -187,14 +187,21 @@ def _close_orphan_groups(session: Session, instance: Instance, now: dt.datetime)
 def _new_task_row(
     session: Session, instance: Instance, info: HumanTaskInfo, calendar: WorkCalendar, now: dt.datetime
 ) -> HumanTask:
-    due_at, provisional = calendar.due_at(now, info.due_in_workdays)
+    due_at, provisional = task_due_at(calendar, now, info)
     unit_id, assignee = task_placement(session, instance, info)
     return HumanTask(
         id=str(uuid.uuid4()), spiff_task_id=info.task_id, instance_id=instance.id, name=info.name,
         bpmn_id=info.bpmn_id, form_key=info.form_key,
         candidate_roles=info.candidate_roles, unit_id=unit_id, assignee=assignee, created_at=now,
-        due_at=due_at, due_provisional=provisional,
+        due_at=due_at, due_provisional=provisional, due_hours=info.due_in_hours or None,
     )
+
+
+def task_due_at(calendar: WorkCalendar, now: dt.datetime, info: HumanTaskInfo) -> tuple[dt.datetime, bool]:
+    """Return a new task's deadline: wall-clock hours when the diagram gives ``dueInHours``, else working days."""
+    if info.due_in_hours > 0:
+        return now + dt.timedelta(hours=info.due_in_hours), False
+    return calendar.due_at(now, info.due_in_workdays)
 
 
 def task_placement(session: Session, instance: Instance, info: HumanTaskInfo) -> tuple[int, str | None]:

@@ -5,9 +5,9 @@ And the process owner sets a step's 抄送 in the properties panel's PressFlow g
 
 from __future__ import annotations
 
-from playwright.sync_api import expect
-
 from typing import Any
+
+from playwright.sync_api import expect
 
 from tests.conftest import DEMO_PASSWORD
 from tests.e2e.conftest import sign_in

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import expect
-
 import re
 from typing import Any
+
+from playwright.sync_api import expect
 
 from tests.conftest import DEMO_PASSWORD
 from tests.e2e.conftest import sign_in

@@ -60,7 +60,7 @@ def world(app: Any, login: Any) -> dict[str, str]:
     return {"instance_id": str(instance_id), "attachment_id": str(attachment), "task_id": str(task),
             "notification_id": str(notification), "delegation_id": str((created.get_json() or {}).get("id", 1)),
             "key": "press_conference", "decision_file": "host_speaker.dmn", "number": "1", "kind": "csv",
-            "phrase_id": "1"}
+            "phrase_id": "1", "spokesperson_id": "1"}
 
 
 def urls(app: Any, world: dict[str, str]) -> Iterator[tuple[str, set[str]]]:

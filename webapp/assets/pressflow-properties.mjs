@@ -1,5 +1,5 @@
 // The PressFlow group of the bpmn-js properties panel: for a user task its form (formKey), its deadline in working
-// days (dueInWorkdays) and its candidate roles (candidateRoles); for a lane the role it stands for (role).
+// days (dueInWorkdays) or wall-clock hours (dueInHours, for emergency releases) and its candidate roles (candidateRoles); for a lane the role it stands for (role).
 //
 // The values live in spiffworkflow:properties/property inside bpmn:extensionElements (spiffworkflow-moddle.json) and
 // change through one command each (`pressflow.setProperties`), so undo/redo covers them. The choices (form keys,
@@ -115,16 +115,17 @@ function FormKeyEntry({ element, id }) {
   });
 }
 
-function DueEntry({ element, id }) {
+// One entry per deadline property: `name` is dueInWorkdays or dueInHours (the model rules refuse both at once).
+function DueEntry({ element, id, name, label }) {
   const set = useSetter(element);
   const debounce = useService('debounceInput');
   const { text } = usePanelConfig();
   return h(NumberFieldEntry, {
-    element, id, label: text.due, debounce, min: 0, step: 1,
-    getValue: () => readProperties(element.businessObject).dueInWorkdays || '',
+    element, id, label: text[label], debounce, min: 0, step: 1,
+    getValue: () => readProperties(element.businessObject)[name] || '',
     setValue: (value) => {
       const plain = value === undefined || value === null ? '' : String(value).trim();
-      if (plain === '' || /^\d+$/.test(plain)) set({ dueInWorkdays: plain === '' ? '' : String(parseInt(plain, 10)) });
+      if (plain === '' || /^\d+$/.test(plain)) set({ [name]: plain === '' ? '' : String(parseInt(plain, 10)) });
     },
     validate: (value) => {
       const plain = value === undefined || value === null ? '' : String(value).trim();
@@ -233,7 +234,14 @@ function is(element, type) {
 function taskGroup(element, { roles, text }) {
   const entries = [
     { id: 'pressflow-formKey', element, component: FormKeyEntry, isEdited: isSelectEntryEdited },
-    { id: 'pressflow-dueInWorkdays', element, component: DueEntry, isEdited: isNumberFieldEntryEdited },
+    {
+      id: 'pressflow-dueInWorkdays', element, name: 'dueInWorkdays', label: 'due', component: DueEntry,
+      isEdited: isNumberFieldEntryEdited,
+    },
+    {
+      id: 'pressflow-dueInHours', element, name: 'dueInHours', label: 'dueHours', component: DueEntry,
+      isEdited: isNumberFieldEntryEdited,
+    },
     ...signRuleEntries(element),
     ...roles.map((role) => ({
       id: `pressflow-role-${role.value}`, element, role, component: RoleEntry, isEdited: isCheckboxEntryEdited,

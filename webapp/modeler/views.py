@@ -171,6 +171,7 @@ def _panel_config() -> dict[str, Any]:
         "roles": [{"value": role, "label": translate(ROLE_LABELS.get(role, role))} for role in ROLES],
         "cc": cc_panel_config(),
         "text": {"group": _("PressFlow 属性"), "form": _("表单"), "due": _("办理期限（工作日）"),
+                 "dueHours": _("办理期限（小时，应急发布用；与工作日二选一）"),
                  "dueInvalid": _("请输入不小于 0 的整数。"), "laneRole": _("泳道对应的角色"),
                  "laneRoleHelp": _("未设置时按泳道 ID（Lane_角色）对应角色。"), "unset": _("（未设置）"),
                  "unknownValue": _("%s（未知）"),

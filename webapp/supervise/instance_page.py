@@ -58,6 +58,8 @@ ACTION_LABELS = {
     "series_end": lazy_gettext("结束系列发布"),
     "round_started": lazy_gettext("发起定时发布轮次"),
     "slot_missed": lazy_gettext("错过发布时段"),
+    "file_spokesperson": lazy_gettext("列入新闻发言人名单"),
+    "end_spokesperson": lazy_gettext("终止新闻发言人备案"),
 }
 SYSTEM = "system"
 

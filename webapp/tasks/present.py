@@ -36,6 +36,8 @@ def due_of(task: HumanTask, calendar: WorkCalendar, now: dt.datetime) -> Due | N
     """Say how many working days are left before the task's deadline, or how many it is overdue."""
     if task.due_at is None or not task.is_open:
         return None
+    if task.due_hours:
+        return _due_in_hours(task.due_at, now)
     today, due_day = now.astimezone(SHANGHAI).date(), task.due_at.astimezone(SHANGHAI).date()
     if now > task.due_at:
         late = calendar.workdays_between(due_day, today).days
@@ -43,6 +45,15 @@ def due_of(task: HumanTask, calendar: WorkCalendar, now: dt.datetime) -> Due | N
         return Due(text, True, task.due_provisional)
     left = calendar.workdays_between(today, due_day).days
     return Due(gettext("剩余 %(n)s 个工作日", n=left) if left else gettext("今日到期"), False, task.due_provisional)
+
+
+def _due_in_hours(due_at: dt.datetime, now: dt.datetime) -> Due:
+    """An hour deadline (emergency releases) reads in whole hours, rounded so that an hour left never shows 0."""
+    seconds = (due_at - now).total_seconds()
+    hours = int(-(-abs(seconds) // 3600))
+    if seconds < 0:
+        return Due(gettext("逾期 %(n)s 小时", n=hours), True, False)
+    return Due(gettext("剩余 %(n)s 小时", n=hours) if hours else gettext("即将到期"), False, False)
 
 
 @dataclass

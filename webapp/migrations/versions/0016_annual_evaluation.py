@@ -1,7 +1,7 @@
 """annual evaluations: one row per unit and year, so the yearly start runs once however many workers poll
 
 Revision ID: 0016_annual_evaluation
-Revises: 0013_timed_releases
+Revises: 0014_emergency_spokespersons
 Create Date: 2026-12-02 16:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0016_annual_evaluation'
-down_revision = '0013_timed_releases'
+down_revision = '0014_emergency_spokespersons'
 branch_labels = None
 depends_on = None
 
