@@ -145,6 +145,7 @@ WEB = {
     "applications.upload": Rule("POST /applications/{case}/attachments", CASE_UNIT | OFFICE, {"kind": "other"}),
     "applications.comment": Rule("POST /applications/{case}/comments", CASE_READERS, {"body": "意见"}),
     "applications.urge": Rule("POST /applications/{case}/urge", {"yz_clerk"} | OVERSEERS, {"comment": "催"}),
+    "applications.annual_results": Rule("GET /applications/annual-results", EVERYONE),  # rows: one's own units
     "applications.preview": Rule("GET /applications/{case}/attachments/{attachment}/preview", CASE_READERS),
     "applications.sheet": Rule("GET /applications/{case}/sheet", CASE_READERS),
     "applications.sheet_pdf": Rule("GET /applications/{case}/sheet.pdf", CASE_READERS),
@@ -156,6 +157,11 @@ WEB = {
     "delegations.index": Rule("GET /delegations", EVERYONE),
     "delegations.create": Rule("POST /delegations", EVERYONE, DELEGATE),
     "delegations.revoke": Rule("POST /delegations/{delegation}/revoke", {"yz_leader"}, {}),
+    # The spokesperson roster: the list for the signed-in, the public page for anyone, ending a filing the Office's.
+    "spokespersons.index": Rule("GET /spokespersons", EVERYONE),
+    "spokespersons.csv": Rule("GET /spokespersons.csv", EVERYONE),
+    "spokespersons.public": Rule("GET /public/spokespersons", PUBLIC),
+    "spokespersons.end": Rule("POST /spokespersons/{spokesperson}/end", {"office_reviewer"}, {"reason": "调整"}),
     "diagram.bpmn": Rule("GET /diagram/{case}.bpmn", CASE_READERS),
     "diagram.states": Rule("GET /diagram/{case}/states.json", CASE_READERS),
 }

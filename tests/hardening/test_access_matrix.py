@@ -60,17 +60,36 @@ def world(app: Any) -> Iterator[World]:
     phrase, web_phrase = (leader.post("/phrases", json={"text": text}).get_json()["id"]
                           for text in ("请补充材料。", "请核实数据。"))
     _drafts(app)
+    spokesperson = _spokesperson(app)
     for username in USERS:
         login(username)
     web = {username: WebUser(app, username) for username in USERS}
     anonymous = app.test_client()
     web[ANONYMOUS] = anonymous
     ids = {"case": case, "task": task, "attachment": attachment, "delegation": delegation.get_json()["id"],
-           "notification": notification, "phrase": phrase, "web_phrase": web_phrase, "key": "press_conference",
+           "notification": notification, "phrase": phrase, "web_phrase": web_phrase, "spokesperson": spokesperson,
+           "key": "press_conference",
            "decision_file": "host_speaker.dmn"}
     csrf = {user: WebUser.csrf_from((anonymous if user == ANONYMOUS else web[user].client).get(
         "/login" if user == ANONYMOUS else "/delegations").text) for user in web}
     yield World(app, ids, api, web, csrf, _trail_length(app))
+
+
+def _spokesperson(app: Any) -> int:
+    """A spokesperson on file for 渝中区, so ending a filing has something to end."""
+    from engine import clock
+    from engine.models import Spokesperson, Unit
+    from webapp.extensions import db
+
+    with app.app_context():
+        unit = db.session.scalar(select(Unit).where(Unit.code == "yuzhong"))
+        entry = Spokesperson(unit_id=unit.id, year=clock.now().year, name="王敏", title="区政府新闻发言人",
+                             contact="023-12345678", filed_at=clock.now(), filed_by="office_reviewer")
+        db.session.add(entry)
+        db.session.commit()
+        entry_id = entry.id
+        db.session.remove()
+    return entry_id
 
 
 def _drafts(app: Any) -> None:
