@@ -67,9 +67,9 @@ def inbox_page(session: Session, user: User, query: InboxQuery, *, claimed: bool
 
 def inbox_options(session: Session, user: User) -> dict[str, list[tuple[str, str]]]:
     """The processes, steps and units to offer in the filter menus: what the user's open tasks can be filtered by."""
-    # Steps open in the user's units (an index range, no per-row role check), so the menu stays cheap.
+    # Only steps the user could act on: a step of another role in the same unit is not theirs to filter by.
     steps = session.execute(select(HumanTask.bpmn_id, func.min(HumanTask.name)).where(
-        HumanTask.completed_at.is_(None), HumanTask.unit_id.in_(unit_ids(user))).group_by(HumanTask.bpmn_id))
+        actionable_filter(user)).group_by(HumanTask.bpmn_id))
     processes = {v.process_key: v.name for v in latest_versions(session)}
     return {"process": sorted(processes.items()), "step": sorted(steps.tuples()),
             "unit": sorted(_visible_units(session, user))}

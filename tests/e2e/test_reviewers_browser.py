@@ -46,7 +46,7 @@ def test_application_goes_back_to_the_clerk_with_the_leaders_comment_and_on_to_h
 ):
     clerk = sign_in(browser, live_server, "yz_clerk")
     clerk.goto("/applications/new")
-    clerk.click("form.process-form button[type=submit]")
+    clerk.click("form.process-form:has(input[value='press_conference']) button[type=submit]")
     clerk.wait_for_load_state("networkidle")
     task_url = clerk.url
     assert "/tasks/" in task_url

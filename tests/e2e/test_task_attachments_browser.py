@@ -13,7 +13,7 @@ def test_clerk_uploads_inside_the_form_keeps_his_input_previews_and_submits(brow
                                                                              tmp_path: Path):
     clerk: Any = sign_in(browser, live_server, "yz_clerk")
     clerk.goto("/applications/new")
-    clerk.click("form.process-form button[type=submit]")
+    clerk.click("form.process-form:has(input[value='press_conference']) button[type=submit]")
     clerk.wait_for_load_state("networkidle")
     assert "/tasks/" in clerk.url and "尚缺：工作方案、发布文稿" in clerk.inner_text("#attachments")
 
