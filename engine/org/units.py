@@ -27,7 +27,8 @@ DEMO_UNITS = (
     ("jiangbei", "江北区人民政府", "district"),
     ("health", "市卫生健康委", "department"),
     ("office", "市政府新闻办", "office"),
-    ("hq_health", "市公共卫生事件处置指挥部", "department"),
+    # An incident command HQ (Art. 15(七)) is set up for an event: not a standing department, never evaluated.
+    ("hq_health", "市公共卫生事件处置指挥部", "command"),
 )
 
 # username, display name, [(role, unit)]
@@ -43,6 +44,8 @@ DEMO_USERS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
     ("wjw_clerk", "市卫生健康委经办人 孙丽", (("applicant", "health"),)),
     ("wjw_leader", "市卫生健康委主要负责人 马骏", (("unit_leader", "health"),)),
     ("wjw_secrecy", "市卫生健康委保密审查员 胡斌", (("secrecy_reviewer", "health"),)),
+    # Art. 8(三): every department appoints a spokesperson (the annual report of Art. 9(八) is theirs).
+    ("wjw_spokes", "市卫生健康委新闻发言人 唐宁", (("unit_spokesperson", "health"),)),
     ("office_reviewer", "市政府新闻办 新闻发布处 林峰", (("office_reviewer", "office"),)),
     ("office_spokes", "市政府新闻发言人 何平", (("municipal_spokesperson", "office"),)),
     ("office_assistant", "发言人助理 高远", (("spokesperson_assistant", "office"),)),
@@ -96,10 +99,14 @@ def office_unit(session: Session) -> Unit:
     return unit
 
 
+#: district 区县政府, department 市级部门, office 市政府新闻办, command 事件处置指挥部 (for the life of an event).
+UNIT_KINDS = ("district", "department", "office", "command")
+
+
 def ensure_unit(session: Session, code: str, name: str, kind: str) -> Unit:
     """Create the unit unless it exists; existing units are left as they are."""
-    if kind not in ("district", "department", "office"):
-        raise InvalidInput(f"单位类型 {kind} 无效", fields={"kind": ["须为 district、department 或 office"]})
+    if kind not in UNIT_KINDS:
+        raise InvalidInput(f"单位类型 {kind} 无效", fields={"kind": ["须为 district、department、office 或 command"]})
     unit = session.scalar(select(Unit).where(Unit.code == code))
     if unit is None:
         unit = Unit(code=code, name=name, kind=kind)

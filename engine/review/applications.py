@@ -21,7 +21,6 @@ from engine.org.access import acting_for, holds_candidate_role, require_can_act
 from engine.review import series, signing
 from engine.review.completion import finish_task
 from engine.review.completion import open_task as _open_task
-from engine.review.reviewing import returnable_steps, send_back
 from engine.workdays.calendar import WorkCalendar
 from engine.workdays.store import load_calendar
 from engine.workflow.deploy import latest_version, model_of
@@ -153,18 +152,16 @@ def complete_task(
             raise Conflict("该任务已办理或已不在当前环节")
         values = _validated(session, task, instance, calendar, data, dict(spiff_task.data))
         decision = forms.decision_field(task.form_key)
-        steps = returnable_steps(session, runtime, task) if values.get(decision or "") == RETURN_DECISION else []
-        if steps:
-            # One 退回: the decision takes the 退回 panel's path (same task rows, notice, banner and trail). With
-            # no earlier step to go back to, the model's own flow for the decision is all there is.
+        # One 退回: the model's flow decides where a 退回修改 goes; the step it reopens is marked as returned, with
+        # the reason, banner, notice and trail of the 退回 panel.
+        returned = str(values.get("comment") or "") if values.get(decision or "") == RETURN_DECISION else None
+        if returned is not None:
             signing.require_holder_row(task)
-            send_back(session, runtime, actor, task, instance, str(values.get("comment") or ""), steps=steps)
-            return instance
         # 加签 / 委派: an added approver's opinion, or the holder's decision kept until the added approvers agree.
-        if signing.handled(session, runtime, actor, task, instance, workflow, calendar, values):
+        elif signing.handled(session, runtime, actor, task, instance, workflow, calendar, values):
             return instance
         finish_task(session, runtime, instance, workflow, calendar, task, values, actor.username,
-                    acting_for(actor, task))
+                    acting_for(actor, task), returned=returned)
     return instance
 
 

@@ -25,7 +25,7 @@ from engine.review.delegation import load_delegations
 from engine.review.interviews import apply_unit_fields
 from engine.workdays.calendar import WorkCalendar
 from engine.workflow.runtime import ProcessRuntime
-from engine.workflow.uow import audit, lock_instance, record_end, record_incident, save_workflow
+from engine.workflow.uow import SendBack, audit, lock_instance, record_end, record_incident, save_workflow
 
 
 def workflow_values(task: HumanTask, values: dict[str, Any]) -> dict[str, Any]:
@@ -37,22 +37,27 @@ def workflow_values(task: HumanTask, values: dict[str, Any]) -> dict[str, Any]:
 
 def finish_task(
     session: Session, runtime: ProcessRuntime, instance: Instance, workflow: Any, calendar: WorkCalendar,
-    task: HumanTask, values: dict[str, Any], actor: str, on_behalf_of: str | None,
+    task: HumanTask, values: dict[str, Any], actor: str, on_behalf_of: str | None, *, returned: str | None = None,
 ) -> None:
-    """Complete the step's SpiffWorkflow task with validated values as ``actor`` and save the instance."""
+    """Complete the step's SpiffWorkflow task with validated values as ``actor`` and save the instance.
+
+    ``returned``: the step's 退回修改 decision with this reason; the steps it reopens are marked returned.
+    """
     spiff_task = runtime.task(workflow, task.spiff_task_id)
     assert spiff_task is not None  # noqa: S101 - the caller checked the task is READY in this unit of work
     sender = session.scalar(select(User).where(User.username == actor))
     if sender is not None:
         spokespersons.on_completion(session, instance, task, values, dict(spiff_task.data), sender)
     spiff_task.set_data(**workflow_values(task, values))
-    task.completed_at, task.completed_by, task.closed_reason = clock.now(), actor, "completed"
+    task.completed_at, task.completed_by = clock.now(), actor
+    task.closed_reason = "completed" if returned is None else "returned"
     task.on_behalf_of = on_behalf_of
     task.decision = values.get("decision") if forms.decision_field(task.form_key) else None
     task.assignee = task.assignee or actor
-    # Audit before running on: an incident raised by the next steps belongs after the completion in history.
-    audit(session, instance, actor, "complete", task_id=task.id, task_name=task.name, bpmn_id=task.bpmn_id,
-          comment=values.get("comment") or None, data_changed=values, on_behalf_of=on_behalf_of)
+    if returned is None:
+        # Audit before running on: an incident raised by the next steps belongs after the completion in history.
+        audit(session, instance, actor, "complete", task_id=task.id, task_name=task.name, bpmn_id=task.bpmn_id,
+              comment=values.get("comment") or None, data_changed=values, on_behalf_of=on_behalf_of)
     if sender is not None:
         copy_on_completion(session, instance, task, spiff_task.task_spec.extensions.get("properties", {}), sender,
                            values)
@@ -62,7 +67,15 @@ def finish_task(
         runtime.advance(workflow)
     except (WorkflowTaskException, WorkflowException) as exc:
         record_incident(session, instance, exc, actor)
-    save_workflow(session, runtime, instance, workflow, calendar, actor=actor)
+    send_back = SendBack(None, actor, returned, None) if returned is not None else None
+    save_workflow(session, runtime, instance, workflow, calendar, send_back=send_back, actor=actor)
+    if returned is not None:
+        reopened = list(session.scalars(select(HumanTask.name).where(
+            HumanTask.instance_id == instance.id, HumanTask.completed_at.is_(None), HumanTask.returned_by == actor,
+            HumanTask.created_at >= task.completed_at)))
+        audit(session, instance, actor, "return", task_id=task.id, task_name=task.name, bpmn_id=task.bpmn_id,
+              comment=returned, data_changed={"target": "、".join(reopened)} if reopened else None,
+              on_behalf_of=on_behalf_of)
     series.after_completion(session, instance, task, values)
     record_end(session, instance, actor)
 

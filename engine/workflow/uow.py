@@ -75,7 +75,8 @@ def audit(session: Session, instance: Instance, actor: str, action: str, **field
 class SendBack:
     """A task reopened by 退回 or 撤回: who sent it back, why, and who gets it again."""
 
-    spiff_task_id: str
+    #: The reopened SpiffWorkflow task; None: every step the action made ready (a 退回修改 decision's flow).
+    spiff_task_id: str | None
     by: str
     comment: str
     #: Who gets it again, if they still hold one of its roles in its unit (else it goes to the role's queue).
@@ -163,7 +164,7 @@ def _sync_tasks(
     for info in ready:
         if info.task_id not in open_rows:
             row = _new_task_row(session, instance, info, calendar, now)
-            if send_back is not None and send_back.spiff_task_id == info.task_id:
+            if send_back is not None and send_back.spiff_task_id in (None, info.task_id):
                 row.returned_by, row.returned_comment = send_back.by, send_back.comment
                 row.sent_back_as = send_back.kind
                 if send_back.assignee and may_hold(session, send_back.assignee, row):
