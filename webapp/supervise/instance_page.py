@@ -17,6 +17,7 @@ from engine.org.access import ROLE_LABELS
 from engine.supervision import actions as supervisor_actions
 from engine.workflow.runtime import ProcessRuntime
 from engine.workflow.step_states import OpenStep, StepStates, step_states
+from webapp.applications.present import ACTION_LABELS as TIMELINE_LABELS
 from webapp.applications.signing_present import ACTION_LABELS as SIGN_ACTION_LABELS
 from webapp.i18n import translate, translated_bpmn
 
@@ -28,38 +29,16 @@ STATUS_LABELS = {
     "suspended": lazy_gettext("已挂起"),
     "terminated": lazy_gettext("已终止"),
 }
+#: The applicant's timeline words, plus the supervisors' own actions and 加签 (the timeline names those itself).
 ACTION_LABELS = {
-    "start": lazy_gettext("发起"),
-    "complete": lazy_gettext("提交"),
-    "claim": lazy_gettext("认领"),
-    "release": lazy_gettext("释放"),
-    "return": lazy_gettext("退回"),
-    "withdraw": lazy_gettext("撤回"),
-    "transfer": lazy_gettext("转办"),
-    "urge": lazy_gettext("催办"),
-    "escalate": lazy_gettext("督办升级"),
-    "migrate": lazy_gettext("迁移版本"),
-    "timer": lazy_gettext("定时器"),
-    "incident": lazy_gettext("异常"),
-    "end": lazy_gettext("结束"),
-    "attach": lazy_gettext("上传附件"),
+    **TIMELINE_LABELS,
+    **SIGN_ACTION_LABELS,
     "suspend": lazy_gettext("挂起"),
     "resume": lazy_gettext("恢复"),
     "terminate": lazy_gettext("终止"),
     "reassign": lazy_gettext("改派"),
     "retry": lazy_gettext("修复数据并重试"),
     "move_back": lazy_gettext("督办回退"),
-    "cc": lazy_gettext("抄送"),
-    "cc_read": lazy_gettext("已阅抄送"),
-    **SIGN_ACTION_LABELS,
-    # 定时发布 (Art. 15(七))
-    "series_setup": lazy_gettext("设立定时发布系列"),
-    "series_change": lazy_gettext("调整发布节奏"),
-    "series_end": lazy_gettext("结束系列发布"),
-    "round_started": lazy_gettext("发起定时发布轮次"),
-    "slot_missed": lazy_gettext("错过发布时段"),
-    "file_spokesperson": lazy_gettext("列入新闻发言人名单"),
-    "end_spokesperson": lazy_gettext("终止新闻发言人备案"),
 }
 SYSTEM = "system"
 
