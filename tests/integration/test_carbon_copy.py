@@ -61,7 +61,7 @@ def test_a_copy_by_role_reaches_everyone_holding_it_and_notifies_them(login, at_
 @pytest.mark.parametrize(("body", "field", "words"), [
     ({"users": ["nobody_here"]}, "users", "不存在"),
     ({"roles": ["boss@office"]}, "roles", "不是已知角色"),
-    ({"roles": ["unit_spokesperson@health"]}, "roles", "没有在岗人员"),
+    ({"roles": ["opinion_monitor@health"]}, "roles", "没有在岗人员"),  # nobody holds it there
     ({"roles": ["leader at office"]}, "roles", "角色@单位"),
     ({}, "users", "至少一位"),
     ({"users": ["office_reviewer"]}, "users", "自己"),
