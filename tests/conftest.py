@@ -10,24 +10,31 @@ import dataclasses
 import datetime as dt
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
 
 from engine import clock
 from engine.models import Base
 from engine.org.units import seed_demo
 from engine.workdays.calendar import SHANGHAI
 from engine.workflow.deploy import deploy_directory
+from engine.workflow.runtime import ProcessRuntime
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ROOT / "processes"
 #: Every shipped process at version 1, as ``pressflow init`` deploys processes/ (one process per file, named so).
 SHIPPED_V1 = {path.stem: 1 for path in sorted(PROCESSES.glob("*.bpmn"))}
 DEMO_PASSWORD = "pressflow-demo"  # noqa: S105 - the documented demo password
+#: The demo password hashed with one PBKDF2 round: tests sign in thousands of times, and the hashing under test is
+#: werkzeug's (a real scrypt hash for every user created through the engine; ``pressflow init`` seeds with scrypt).
+DEMO_PASSWORD_HASH = generate_password_hash(DEMO_PASSWORD, method="pbkdf2:sha256:1")
 PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
@@ -77,34 +84,72 @@ def frozen_clock() -> Iterator[clock.FrozenClock]:
     clock.set_clock(None)
 
 
+@dataclasses.dataclass(frozen=True)
+class SqliteTemplates:
+    """Two SQLite files built once per run and copied for each test: the empty schema, and the schema with the
+    shipped processes deployed (at DEFAULT_NOW, by "tests") and the demo organisation seeded, with the parsed models."""
+
+    empty: Path
+    seeded: Path
+    runtime: ProcessRuntime
+
+
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplates:
+    folder = tmp_path_factory.mktemp("templates")
+    empty, seeded = folder / "empty.db", folder / "seeded.db"
+    engine = create_engine(f"sqlite:///{empty}")
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    shutil.copyfile(empty, seeded)
+    runtime = populate(f"sqlite:///{seeded}")
+    assert not Path(f"{seeded}-wal").exists()
+    return SqliteTemplates(empty, seeded, runtime)
+
+
+def populate(url: str) -> ProcessRuntime:
+    """Deploy the shipped processes and seed the demo organisation, as ``pressflow init --demo`` does."""
+    engine, runtime = create_engine(url), ProcessRuntime()
+    try:
+        with clock.frozen_at(DEFAULT_NOW), Session(engine) as session:
+            deploy_directory(session, runtime, PROCESSES, "tests")
+            seed_demo(session, DEMO_PASSWORD, password_hash=DEMO_PASSWORD_HASH)
+    finally:
+        engine.dispose()
+    return runtime
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, empty database with the schema in place."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'pressflow.db'}"
-        engine = create_engine(url)
-        Base.metadata.create_all(engine)
-        engine.dispose()
-        return url
+        path = tmp_path / "pressflow.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_templates").empty, path)
+        return f"sqlite:///{path}"
     url = request.getfixturevalue("pg_schema")
     _empty_pg(url)
     return url
 
 
 @pytest.fixture
-def app(database_url: str, frozen_clock: clock.FrozenClock) -> Iterator[Any]:
+def app(request: pytest.FixtureRequest, database_url: str, frozen_clock: clock.FrozenClock) -> Iterator[Any]:
     """The application with processes deployed and the demo organisation seeded."""
     from webapp import create_app
     from webapp.extensions import db
 
+    runtime: ProcessRuntime | None = None
+    if database_url.startswith("sqlite:///"):
+        templates: SqliteTemplates = request.getfixturevalue("sqlite_templates")
+        shutil.copyfile(templates.seeded, database_url.removeprefix("sqlite:///"))
+        runtime = templates.runtime
+    else:
+        runtime = populate(database_url)
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True,
                       "SECRET_KEY": "test-secret-key-not-for-production"})
+    # The same versions under the same ids: the parsed models carry over (SpiffWorkflow specs are read-only).
+    app.extensions["pressflow_runtime"].adopt_models(runtime)
     # Tests sign in dozens of demo users from one address within one frozen minute; the rate-limit tests set theirs.
     app.config["PRESSFLOW"] = dataclasses.replace(app.config["PRESSFLOW"], rate_limit_sign_in="100000/60")
-    with app.app_context():
-        deploy_directory(db.session, app.extensions["pressflow_runtime"], PROCESSES, "tests")
-        seed_demo(db.session, DEMO_PASSWORD)
-        db.session.remove()
     yield app
     with app.app_context():
         db.session.remove()

@@ -17,7 +17,8 @@ from engine.workdays.calendar import SHANGHAI
 
 USERNAME = re.compile(r"[A-Za-z0-9_.-]{2,60}")
 #: A recipient named by role: ``role`` or ``role@unit`` (``@applying``, ``@office`` or a unit code).
-ROLE_SPEC = re.compile(r"(?P<role>[a-z_]{1,40})(?:@(?P<unit>[A-Za-z0-9_.-]{1,40}))?")
+UNIT_SPEC = r"[A-Za-z0-9_.-]{1,40}"
+ROLE_SPEC = re.compile(rf"(?P<role>[a-z_]{{1,40}})(?:@(?P<unit>{UNIT_SPEC}))?")
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 #: Demo users get an address here (a reserved domain, so nothing leaves a real SMTP server for them).
 DEMO_EMAIL_DOMAIN = "pressflow.test"
@@ -146,11 +147,13 @@ def grant(session: Session, user: User, role: str, unit: Unit) -> None:
         session.flush()
 
 
-def seed_demo(session: Session, password: str) -> int:
-    """Create the demo organisation where missing; return how many users were added. Commits."""
+def seed_demo(session: Session, password: str, *, password_hash: str | None = None) -> int:
+    """Create the demo organisation where missing; return how many users were added. Commits.
+
+    ``password_hash`` (of ``password``) is given by tests, which hash once per run."""
     units = {code: ensure_unit(session, code, name, kind) for code, name, kind in DEMO_UNITS}
     added = 0
-    shared_hash = generate_password_hash(password)  # one slow hash for the whole demo organisation
+    shared_hash = password_hash or generate_password_hash(password)  # one slow hash for the whole organisation
     for username, display_name, grants in DEMO_USERS:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:

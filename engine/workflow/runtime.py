@@ -132,6 +132,13 @@ class ProcessRuntime:
             raise ModelError(f"流程无法解析：{exc}", _problems_from(exc)) from exc
         return ParsedModel(key, spec.description or key, spec, subprocess_specs)
 
+    def adopt_models(self, other: ProcessRuntime | None) -> None:
+        """Take over the models another runtime parsed, for a database whose versions have the same ids and content
+        (a copy of the one it parsed them for)."""
+        if other is not None:
+            with self._lock:
+                self._specs.update(other._specs)
+
     def cached_model(self, version_id: int) -> ParsedModel | None:
         """Return the parsed model of a version if it was parsed already (no XML needed)."""
         return self._specs.get(version_id)

@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 from engine.models import Base
 from engine.org.units import seed_demo
 from engine.workflow.deploy import deploy_directory
-from tests.conftest import DEMO_PASSWORD, PROCESSES, ROOT
+from tests.conftest import DEMO_PASSWORD, DEMO_PASSWORD_HASH, PROCESSES, ROOT
 
 CHROMIUM = Path(os.environ.get("PRESSFLOW_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = ROOT / "test-artifacts"
@@ -55,7 +55,7 @@ def live_server(tmp_path: Path, frozen_clock: Any) -> Iterator[str]:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "e2e-secret-key-not-for-production"})
     with app.app_context():
         deploy_directory(db.session, app.extensions["pressflow_runtime"], PROCESSES, "tests")
-        seed_demo(db.session, DEMO_PASSWORD)
+        seed_demo(db.session, DEMO_PASSWORD, password_hash=DEMO_PASSWORD_HASH)
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

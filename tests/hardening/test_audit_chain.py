@@ -88,7 +88,7 @@ def test_the_migration_gives_existing_rows_their_hashes_so_a_trail_from_before_v
 
     from engine.org.units import seed_demo
     from engine.workflow.deploy import deploy_directory
-    from tests.conftest import DEMO_PASSWORD, PROCESSES, ApiUser
+    from tests.conftest import DEMO_PASSWORD, DEMO_PASSWORD_HASH, PROCESSES, ApiUser
     from webapp import create_app
     from webapp.extensions import db
 
@@ -97,7 +97,7 @@ def test_the_migration_gives_existing_rows_their_hashes_so_a_trail_from_before_v
     with app.app_context():
         flask_migrate.upgrade()
         deploy_directory(db.session, app.extensions["pressflow_runtime"], PROCESSES, "tests")
-        seed_demo(db.session, DEMO_PASSWORD)
+        seed_demo(db.session, DEMO_PASSWORD, password_hash=DEMO_PASSWORD_HASH)
         db.session.remove()
     client = app.test_client()
     instance_id = apply(lambda username: ApiUser(client, username))

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from werkzeug.http import parse_options_header
 
-from tests.conftest import DEMO_PASSWORD, ROOT
+from tests.conftest import DEMO_PASSWORD, DEMO_PASSWORD_HASH, ROOT
 from tests.integration.chain import start, upload
 from webapp.security import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
 
@@ -64,7 +64,7 @@ def test_behind_an_https_proxy_the_session_cookie_is_secure_and_the_client_addre
     monkeypatch.setenv("PRESSFLOW_RATE_LIMIT_SIGN_IN", "1/60")
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret-key-not-for-production"})
     with app.app_context():
-        seed_demo(db.session, DEMO_PASSWORD)
+        seed_demo(db.session, DEMO_PASSWORD, password_hash=DEMO_PASSWORD_HASH)
     client = app.test_client()
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7", "Referer": "https://localhost/login"}
     token = client.get("/login", headers=forwarded)
