@@ -174,6 +174,10 @@ class Instance(Base):
     __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012 - SQLAlchemy's own declaration
 
 
+#: How a task's id is written (a UUID); routes and the API contract take nothing else as a task.
+TASK_ID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
+
 class HumanTask(Base):
     """A user task as the inbox sees it, rewritten on every save so listing never loads a workflow."""
 

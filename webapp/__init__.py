@@ -8,10 +8,11 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
-from werkzeug.routing import IntegerConverter, Map
+from werkzeug.routing import BaseConverter, IntegerConverter, Map
 
 from engine import clock
 from engine.config import Settings
+from engine.models import TASK_ID_PATTERN
 from engine.workflow.runtime import ProcessRuntime
 from webapp.extensions import babel, csrf, db, migrate
 
@@ -24,6 +25,12 @@ class DatabaseId(IntegerConverter):
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's parameter name
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(map, *args, **kwargs)
+
+
+class TaskId(BaseConverter):
+    """``<task:…>``: a task id is a UUID, so ``/tasks/batch`` is never taken for a task (nor given its methods)."""
+
+    regex = TASK_ID_PATTERN
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -49,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     # Before any route is added: an id too large for the database is an unknown id (404), not a driver error (500).
     app.url_map.converters["int"] = DatabaseId
+    app.url_map.converters["task"] = TaskId
     _prepare_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)

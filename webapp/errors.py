@@ -125,13 +125,24 @@ def register_input_guard(app: Flask) -> None:
 
     @app.before_request
     def _refuse_nul_characters() -> None:
+        if _unnamed_form_part():
+            raise BadRequest(gettext("请求格式有误：表单中有字段名无法读取（含换行等字符）"))
         if _carries_nul():
             raise BadRequest(gettext("请求中含有不允许的控制字符（NUL），请检查输入内容"))
 
 
+def _is_form() -> bool:
+    return request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _unnamed_form_part() -> bool:
+    # A multipart part whose name holds a raw line break comes out of werkzeug's parser without a name (None).
+    return _is_form() and (None in request.form or None in request.files)
+
+
 def _carries_nul() -> bool:
     texts = [request.path, *request.args.keys(), *request.args.values()]
-    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    if _is_form():
         texts += [*request.form.keys(), *request.form.values()]  # files may hold NUL bytes: they are not text
     if any("\x00" in text for text in texts):
         return True

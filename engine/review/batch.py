@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 import forms
-from engine.errors import InvalidInput, PressflowError
+from engine.errors import InvalidInput, NotFound, PressflowError
 from engine.models import HumanTask, User
 from engine.org.access import can_act, can_see
 from engine.review.applications import complete_task
@@ -126,10 +126,12 @@ def complete_batch(session: Session, runtime: ProcessRuntime, actor: User, task_
 
 def _check_opinion(session: Session, actor: User, task_ids: list[str], step: str, data: dict[str, str]) -> None:
     """Validate decision and comment against the step's form once, before anything is completed."""
-    sample = next((t for t in (session.get(HumanTask, i) for i in task_ids)
-                   if t is not None and t.bpmn_id == step and can_see(actor, t.instance)), None)
+    visible = [t for t in (session.get(HumanTask, i) for i in task_ids) if t is not None and can_see(actor, t.instance)]
+    if not visible:
+        raise NotFound("所选任务不存在或无权查看", fields={"tasks": ["请重新在待办中勾选任务"]})
+    sample = next((t for t in visible if t.bpmn_id == step), None)
     if sample is None:
-        raise InvalidInput("所选任务都不属于这一环节或无权查看", fields={"tasks": ["请重新选择同一环节的任务"]})
+        raise InvalidInput("所选任务都不属于这一环节", fields={"tasks": ["请重新选择同一环节的任务"]})
     if not batchable(sample.form_key):
         raise InvalidInput("此环节不能批量审批", fields={"step": ["只有仅含审批结论和审批意见的审核环节可以批量审批"]})
     ctx = forms.FormContext(today=shanghai_today(), add_workdays=lambda day, days: (day, False))

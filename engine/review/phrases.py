@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.errors import InvalidInput, NotFound
+from engine.errors import Conflict, InvalidInput, NotFound
 from engine.models import ApprovalPhrase, User
 from engine.workflow.uow import unit_of_work
 
@@ -47,10 +47,10 @@ def save_phrase(session: Session, user: User, text: str) -> Phrase:
     with unit_of_work(session):
         mine = select(ApprovalPhrase).where(ApprovalPhrase.username == user.username)
         if text in SYSTEM_PHRASES or session.scalar(mine.where(ApprovalPhrase.text == text)) is not None:
-            raise InvalidInput("常用语已存在", fields={"text": ["这条常用语已经在列表中"]})
+            raise Conflict("常用语已存在", fields={"text": ["这条常用语已经在列表中"]})
         if (session.scalar(select(func.count()).select_from(mine.subquery())) or 0) >= PHRASES_PER_USER:
             limit = f"每人最多保存 {PHRASES_PER_USER} 条常用语，请先删除不用的"
-            raise InvalidInput("常用语已达上限", fields={"text": [limit]})
+            raise Conflict("常用语已达上限", fields={"text": [limit]})
         phrase = ApprovalPhrase(username=user.username, text=text, created_at=clock.now())
         session.add(phrase)
         session.flush()

@@ -99,7 +99,8 @@ API = {
     "api.read_copies": Rule("POST /api/v1/instances/{case}/cc/read", CASE_READERS, {}),
     "api.preview_task": Rule("GET /api/v1/tasks/{task}/preview", CASE_READERS),
     # 批量审批 answers everyone, naming each task they may not act on; 常用语 are one's own
-    "api.batch_complete": Rule("POST /api/v1/tasks/batch", EVERYONE, {"tasks": ["{task}"], **BATCH}),
+    # Those who cannot see any of the chosen tasks are told none was found (404), like any unknown task.
+    "api.batch_complete": Rule("POST /api/v1/tasks/batch", CASE_READERS, {"tasks": ["{task}"], **BATCH}),
     "api.list_phrases": Rule("GET /api/v1/phrases", EVERYONE),
     "api.save_phrase": Rule("POST /api/v1/phrases", EVERYONE, {"text": "矩阵常用语"}),
     "api.delete_phrase": Rule("DELETE /api/v1/phrases/{phrase}", {"yz_leader"}),
@@ -132,7 +133,7 @@ WEB = {
     "tasks.upload": Rule("POST /tasks/{task}/attachments", {"yz_leader"},
                          {"attachment_kind": "other", "file_field": "attachment_file"}),
     "tasks.batch": Rule("GET /tasks/batch?task={task}", EVERYONE),
-    "tasks.batch_complete": Rule("POST /tasks/batch", EVERYONE, {"task": "{task}", **BATCH}),
+    "tasks.batch_complete": Rule("POST /tasks/batch", CASE_READERS, {"task": "{task}", **BATCH}),
     "tasks.phrases": Rule("GET /tasks/phrases", EVERYONE),
     "tasks.phrase_add": Rule("POST /tasks/phrases", EVERYONE, {"text": "矩阵常用语"}),
     "tasks.phrase_delete": Rule("POST /tasks/phrases/{web_phrase}/delete", {"yz_leader"}, {}),

@@ -54,4 +54,8 @@ def _not_expressible(case: Any) -> list[Any]:
     # schema-valid upload may rightly be refused with 422. Every other check still runs on uploads.
     if case.method == "POST" and case.path.endswith("/attachments"):
         return [CHECKS.get_one("positive_data_acceptance")]
+    # Likewise a date range must not end before it starts: GET /tasks?from=2026-12-01&to=2026-11-01 is a 422.
+    query = case.query or {}
+    if case.path == "/tasks" and str(query.get("to", "9")) < str(query.get("from", "0")):
+        return [CHECKS.get_one("positive_data_acceptance")]
     return []

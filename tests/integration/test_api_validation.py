@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import uuid
 
 import pytest
 
@@ -116,6 +117,33 @@ def test_bad_instance_list_parameters_are_refused_by_name(login, query, field):
 
 def test_a_bad_task_scope_is_refused_by_name(login):
     assert list(error_of(login("yz_clerk").get("/tasks?scope=everyone"), 422)["fields"]) == ["scope"]
+
+
+@pytest.mark.parametrize(("query", "field"), [
+    ("to=", "to"), ("from=", "from"), ("sort=", "sort"), ("page=", "page"), ("unit=", "unit"),
+    ("unit=渝中区", "unit"), ("process=a%20b", "process"), ("q=" + "长" * 101, "q"),
+])
+def test_an_empty_or_malformed_task_filter_is_refused_by_name(login, query, field):
+    assert list(error_of(login("yz_clerk").get(f"/tasks?{query}"), 422)["fields"]) == [field]
+
+
+def test_a_well_formed_filter_that_matches_nothing_is_an_empty_page(login):
+    started(login)
+    clerk = login("yz_clerk")
+    assert len(clerk.get("/tasks?q=").get_json()) == 1  # an empty search is no search
+    for query in ("process=never_deployed", "unit=nowhere", "step=no_such_step"):
+        response = clerk.get(f"/tasks?{query}")
+        assert (response.status_code, response.get_json()) == (200, []), query
+
+
+def test_a_task_path_takes_only_a_task_id_so_batch_is_never_read_as_a_task(login):
+    leader = login("yz_leader")
+    allowed = leader.client.options("/api/v1/tasks/batch", headers=leader.headers).headers["Allow"]
+    assert set(allowed.split(", ")) == {"OPTIONS", "POST"}
+    assert error_of(leader.post("/tasks/batch", json={"tasks": [str(uuid.uuid4())], "step": "leader_review",
+                                                     "decision": "approve"}), 404)["code"] == "not_found"
+    assert "tasks" in error_of(leader.post("/tasks/batch", json={"tasks": ["0"], "step": "leader_review",
+                                                                "decision": "approve"}), 422)["fields"]
 
 
 # --- the topic application form ---------------------------------------------------------------------------------
@@ -233,6 +261,18 @@ def test_an_upload_without_a_file_is_refused(login):
                                       content_type="multipart/form-data")
 
     assert "file" in error_of(response, 422)["fields"]
+
+
+def test_an_upload_with_a_line_break_in_a_field_name_is_a_bad_request_and_stores_nothing(login):
+    instance_id = started(login)
+    before = login("yz_clerk").get(f"/instances/{instance_id}/attachments").get_json()
+
+    response = login("yz_clerk").post(f"/instances/{instance_id}/attachments", content_type="multipart/form-data",
+                                      data={"a\nb": "{}", "kind": "work_plan",
+                                            "file": (io.BytesIO(chain.PDF), "方案.pdf")})
+
+    assert "字段名" in error_of(response, 400)["message"]
+    assert login("yz_clerk").get(f"/instances/{instance_id}/attachments").get_json() == before
 
 
 def test_an_upload_without_a_kind_is_refused(login):

@@ -116,7 +116,7 @@ def test_a_reviewer_saves_lists_and_deletes_phrases_and_picks_them_on_the_task_a
     saved = leader.post_form("/tasks/phrases", {"text": "  原则同意，请按程序报送。 "}, page="/tasks/phrases")
     assert saved.status_code == 302
     duplicate = leader.post_form("/tasks/phrases", {"text": "原则同意，请按程序报送。"}, page="/tasks/phrases")
-    assert duplicate.status_code == 422 and "这条常用语已经在列表中" in _text(duplicate.text)
+    assert duplicate.status_code == 409 and "这条常用语已经在列表中" in _text(duplicate.text)
     assert leader.post_form("/tasks/phrases", {"text": ""}, page="/tasks/phrases").status_code == 422
 
     task_page = leader.get(f"/tasks/{task_id}").text
@@ -164,6 +164,8 @@ def test_the_api_batch_names_refused_tasks_and_phrases_are_saved_listed_and_dele
 
     saved = leader.post("/phrases", json={"text": "请按程序报送。"})
     assert saved.status_code == 201 and saved.get_json()["system"] is False
+    assert leader.post("/phrases", json={"text": "请按程序报送。"}).status_code == 409
+    assert leader.post("/phrases", json={"text": "同意。"}).status_code == 409
     listed = leader.get("/phrases").get_json()
     assert listed[0] == {"id": None, "text": "同意。", "system": True} and listed[-1]["text"] == "请按程序报送。"
     assert login("yz_spokes").client.delete(f"/api/v1/phrases/{saved.get_json()['id']}",

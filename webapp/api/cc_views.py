@@ -15,14 +15,14 @@ from webapp.api.views import _body, _load, _runtime
 from webapp.extensions import db
 
 
-@bp.post("/tasks/<task_id>/cc")
+@bp.post("/tasks/<task:task_id>/cc")
 def copy_from_task(task_id: str) -> tuple[Response, int]:
     body = _body(schemas.CarbonCopyRequest)
     rows = carbon_copy.copy_to(db.session, g.user, task_id, body["users"], body["roles"], body["note"])
     return jsonify(dump(schemas.CarbonCopyOut, [_copy(r) for r in rows], many=True)), 201
 
 
-@bp.get("/tasks/<task_id>/preview")
+@bp.get("/tasks/<task:task_id>/preview")
 def preview_task(task_id: str) -> Response:
     chain = preview.preview_chain(db.session, _runtime(), g.user, task_id)
     steps = [asdict(s) | {"unit": s.unit_code} for s in chain.steps]

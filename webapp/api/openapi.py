@@ -64,7 +64,7 @@ def build_spec() -> dict[str, Any]:
             registered = spec.to_dict().get("components", {}).get("schemas", {})
             if isinstance(obj, type) and issubclass(obj, schemas.Schema) and obj.__module__ == module.__name__ \
                     and name not in registered:
-                spec.components.schema(name, schema=obj)
+                spec.components.schema(name, getattr(obj, "OPENAPI_RULES", None), schema=obj)
     for key in forms.FORM_KEYS:
         spec.components.schema(f"form_{key}", schema=forms.marshmallow_schema(key))
     for code in (400, 401, 403, 404, 409, 413, 422):
@@ -108,4 +108,6 @@ def _path_schema(part: str) -> dict[str, Any]:
     # Database ids are 32-bit and never negative (the `int` route converter): anything else is an unknown id.
     if part.endswith("_id}") and "task" not in part:
         return {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
+    if part == "{task_id}":  # the `task` route converter: anything but a UUID is an unknown task
+        return {"type": "string", "format": "uuid"}
     return {"type": "string"}

@@ -13,7 +13,7 @@ from webapp.api.views import _body, _load, _runtime
 from webapp.extensions import db
 
 
-@bp.get("/tasks/<task_id>/return-targets")
+@bp.get("/tasks/<task:task_id>/return-targets")
 def return_targets(task_id: str) -> Response:
     task = reviewing.mark_opened(db.session, g.user, task_id)
     steps = reviewing.returnable_steps(db.session, _runtime(), task) if task.is_open else []
@@ -22,14 +22,14 @@ def return_targets(task_id: str) -> Response:
                                           for s in steps], many=True))
 
 
-@bp.post("/tasks/<task_id>/return")
+@bp.post("/tasks/<task:task_id>/return")
 def return_task(task_id: str) -> Response:
     body = _body(schemas.ReturnRequest)
     instance = reviewing.return_to(db.session, _runtime(), g.user, task_id, body["comment"], body.get("target"))
     return jsonify(dump(schemas.InstanceOut, instance_dict(db.session, instance)))
 
 
-@bp.post("/tasks/<task_id>/transfer")
+@bp.post("/tasks/<task:task_id>/transfer")
 def transfer_task(task_id: str) -> Response:
     body = _body(schemas.TransferRequest)
     task = reviewing.transfer(db.session, g.user, task_id, body["to"], body["reason"])

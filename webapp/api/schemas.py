@@ -2,9 +2,35 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from collections.abc import Callable
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from engine.models import TASK_ID_PATTERN
+from engine.org.units import ROLES, UNIT_SPEC, USERNAME, role_spec_problem, username_problem
+from webapp.tasks.inbox_args import SEARCH_MAX, STEP_ID
 
 STATUSES = ("running", "waiting", "completed", "suspended", "terminated", "error")
+
+
+class _Recipient(validate.Regexp):
+    """A recipient's rule, stated as a pattern in OpenAPI and answered with the engine's own words when broken."""
+
+    def __init__(self, pattern: str, explain: Callable[[str], str | None]) -> None:
+        super().__init__(pattern)
+        self.explain = explain
+
+    def __call__(self, value: str) -> str:  # type: ignore[override]
+        problem = self.explain(value) or (None if self.regex.match(value) else f"“{value[:60]}” 写法无效")
+        if problem:
+            raise ValidationError(problem)
+        return value
+
+
+#: Someone named as a recipient (转办, 抄送, 加签, 委派): the engine's username rule.
+RECIPIENT = _Recipient(f"^{USERNAME.pattern}$", username_problem)
+#: A ``role@unit`` recipient: a known role, then optionally a unit.
+ROLE_RECIPIENT = _Recipient(f"^(?:{'|'.join(sorted(ROLES))})(?:@{UNIT_SPEC})?$", role_spec_problem)
 
 
 class StrictSchema(Schema):
@@ -118,10 +144,12 @@ class TaskQuery(StrictSchema):
 
     scope = fields.String(validate=validate.OneOf(("mine", "group")),
                           metadata={"description": "mine 已认领, group 待认领"})
-    process = fields.String(metadata={"description": "流程标识"})
-    step = fields.String(metadata={"description": "环节标识（bpmn id）"})
-    unit = fields.String(metadata={"description": "申报单位代码"})
-    q = fields.String(metadata={"description": "标题包含"})
+    process = fields.String(validate=validate.Regexp(f"^{STEP_ID.pattern}$"),
+                            metadata={"description": "流程标识（未部署的标识：空列表）"})
+    step = fields.String(validate=validate.Regexp(f"^{STEP_ID.pattern}$"),
+                         metadata={"description": "环节标识（bpmn id）"})
+    unit = fields.String(validate=validate.Regexp(f"^{UNIT_SPEC}$"), metadata={"description": "申报单位代码"})
+    q = fields.String(validate=validate.Length(max=SEARCH_MAX), metadata={"description": "标题包含"})
     overdue = fields.String(validate=validate.OneOf(("0", "1")), metadata={"description": "1 仅看逾期"})
     from_ = fields.Date(data_key="from", metadata={"description": "到达日期（北京时间）起，含当日"})
     to = fields.Date(metadata={"description": "到达日期（北京时间）止，含当日"})
@@ -205,7 +233,7 @@ class WithdrawRequest(StrictSchema):
 
 
 class TransferRequest(StrictSchema):
-    to = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    to = fields.String(required=True, validate=RECIPIENT)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
 
 
@@ -271,13 +299,17 @@ class DelegationOut(Schema):
 
 
 class CarbonCopyRequest(StrictSchema):
-    users = fields.List(fields.String(validate=validate.Length(min=1, max=60)), load_default=list,
+    users = fields.List(fields.String(validate=RECIPIENT), load_default=list,
                         validate=validate.Length(max=50), metadata={"description": "抄送给这些用户名"})
-    roles = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list,
+    roles = fields.List(fields.String(validate=ROLE_RECIPIENT), load_default=list,
                         validate=validate.Length(max=20),
                         metadata={"description": "抄送给“角色@单位”的在岗人员：@applying 申报单位，@office 新闻办，"
                                                  "或单位代码；不写单位时按角色所在的单位"})
     note = fields.String(load_default="", validate=validate.Length(max=500), metadata={"description": "说明（可选）"})
+
+    #: Rules across fields that the OpenAPI description states too (marshmallow fields cannot): someone to copy.
+    OPENAPI_RULES = {"anyOf": [{"required": ["users"], "properties": {"users": {"minItems": 1}}},
+                               {"required": ["roles"], "properties": {"roles": {"minItems": 1}}}]}
 
 
 class CarbonCopyOut(Schema):
@@ -325,7 +357,8 @@ class ChainPreviewOut(Schema):
 
 
 class BatchRequest(StrictSchema):
-    tasks = fields.List(fields.String(validate=validate.Length(min=1, max=36)), required=True,
+    tasks = fields.List(fields.String(validate=validate.Regexp(f"^{TASK_ID_PATTERN}$", error="不是有效的任务编号")),
+                        required=True,
                         validate=validate.Length(min=1, max=100))
     step = fields.String(required=True, validate=validate.Length(min=1, max=100))
     decision = fields.String(required=True, validate=validate.Length(min=1, max=40))

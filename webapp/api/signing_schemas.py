@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from webapp.api.schemas import StrictSchema
+from webapp.api.schemas import RECIPIENT, StrictSchema
 
-_USERNAME = validate.Length(min=1, max=60)
+_USERNAME = RECIPIENT
 _COMMENT = validate.Length(max=500)
 
 # path, method, summary, request schema, response schema, success status, many (as in openapi._ROUTES)

@@ -14,7 +14,7 @@ from webapp.api.views import _body, _runtime
 from webapp.extensions import db
 
 
-@bp.get("/tasks/<task_id>/sign-groups")
+@bp.get("/tasks/<task:task_id>/sign-groups")
 def sign_groups(task_id: str) -> Response:
     task = db.session.get(HumanTask, task_id)
     if task is None:
@@ -24,7 +24,7 @@ def sign_groups(task_id: str) -> Response:
     return jsonify(dump(signing_schemas.SignGroupOut, [group_dict(grp) for grp in groups], many=True))
 
 
-@bp.post("/tasks/<task_id>/add-signers")
+@bp.post("/tasks/<task:task_id>/add-signers")
 def add_signers(task_id: str) -> tuple[Response, int]:
     body = _body(signing_schemas.AddSignersRequest)
     group = signing.add_signers(db.session, g.user, task_id, body["signers"], body["mode"], body["rule"],
@@ -32,14 +32,14 @@ def add_signers(task_id: str) -> tuple[Response, int]:
     return jsonify(dump(signing_schemas.SignGroupOut, group_dict(group))), 201
 
 
-@bp.post("/tasks/<task_id>/remove-signer")
+@bp.post("/tasks/<task:task_id>/remove-signer")
 def remove_signer(task_id: str) -> Response:
     body = _body(signing_schemas.RemoveSignerRequest)
     group = signing.remove_signer(db.session, _runtime(), g.user, task_id, body["username"], body["comment"])
     return jsonify(dump(signing_schemas.SignGroupOut, group_dict(group)))
 
 
-@bp.post("/tasks/<task_id>/delegate")
+@bp.post("/tasks/<task:task_id>/delegate")
 def delegate(task_id: str) -> tuple[Response, int]:
     body = _body(signing_schemas.DelegateRequest)
     group = signing.delegate(db.session, g.user, task_id, body["to"], body["comment"])

@@ -36,7 +36,16 @@ def _load(schema: type[Schema], data: Any) -> dict[str, Any]:
     try:
         return schema().load(data)
     except ValidationError as exc:
-        raise InvalidInput("请求参数有误", fields=exc.normalized_messages()) from exc
+        raise InvalidInput("请求参数有误", fields=_by_field(exc.normalized_messages())) from exc
+
+
+def _by_field(messages: dict[str, Any]) -> dict[str, list[str]]:
+    """marshmallow nests the errors of a list's items under their index; the API names fields with a flat list."""
+    def flat(value: Any) -> list[str]:
+        if isinstance(value, dict):
+            return [m for item in value.values() for m in flat(item)]
+        return [m for item in value for m in flat(item)] if isinstance(value, list) else [str(value)]
+    return {str(name): flat(value) for name, value in messages.items()}
 
 
 def _body(schema: type[Schema]) -> dict[str, Any]:
@@ -156,7 +165,7 @@ def _page_links(values: dict[str, str], page: int, pages: int) -> str:
     return ", ".join(f'<{url_for("api.list_tasks", **(kept | {"page": n}))}>; rel="{rel}"' for rel, n in wanted.items())
 
 
-@bp.get("/tasks/<task_id>")
+@bp.get("/tasks/<task:task_id>")
 def get_task(task_id: str) -> Response:
     task = reviewing.mark_opened(db.session, g.user, task_id)
     detail = task_dict(task) | {"form_schema": forms.describe_form(task.form_key),
@@ -164,19 +173,19 @@ def get_task(task_id: str) -> Response:
     return jsonify(dump(schemas.TaskDetailOut, detail))
 
 
-@bp.post("/tasks/<task_id>/claim")
+@bp.post("/tasks/<task:task_id>/claim")
 def claim_task(task_id: str) -> Response:
     task = applications.claim_task(db.session, _runtime(), g.user, task_id)
     return jsonify(dump(schemas.TaskOut, task_dict(task)))
 
 
-@bp.post("/tasks/<task_id>/release")
+@bp.post("/tasks/<task:task_id>/release")
 def release_task(task_id: str) -> Response:
     task = applications.release_task(db.session, _runtime(), g.user, task_id)
     return jsonify(dump(schemas.TaskOut, task_dict(task)))
 
 
-@bp.post("/tasks/<task_id>/complete")
+@bp.post("/tasks/<task:task_id>/complete")
 def complete_task(task_id: str) -> Response:
     body = _body(schemas.CompleteRequest)
     instance = applications.complete_task(db.session, _runtime(), g.user, task_id, body["data"])

@@ -142,7 +142,7 @@ def move_back(instance_id: int) -> Response:
         db.session, _runtime(), current_user(), instance_id, target, reason), _("已回退，该环节办理人将收到通知"))
 
 
-@bp.post("/instances/<int:instance_id>/tasks/<task_id>/reassign", endpoint="reassign")
+@bp.post("/instances/<int:instance_id>/tasks/<task:task_id>/reassign", endpoint="reassign")
 @overseer_required
 def reassign(instance_id: int, task_id: str) -> Response:
     """改派: give an open task to another eligible user."""

@@ -60,7 +60,7 @@ def _version(instance_id: int, file: Attachment, current: bool) -> Version:
     return Version(file, attachment_url(instance_id, file.id), preview_url, preview_kind(file.content_type), current)
 
 
-@bp.post("/<task_id>/attachments", endpoint="upload")
+@bp.post("/<task:task_id>/attachments", endpoint="upload")
 @login_required
 def upload(task_id: str) -> tuple[str, int]:
     """Upload a document (or a new version of one) from the task form; the form's typed values are kept."""

@@ -8,13 +8,14 @@ from typing import Any
 from flask import current_app, render_template, request
 from flask_babel import gettext as _
 
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, NotFound
+from engine.models import TASK_ID_PATTERN
 from engine.review import batch, phrases
 from webapp.extensions import db
 from webapp.tasks import bp, formdata
 from webapp.web import current_user, login_required
 
-TASK_ID = re.compile(r"[0-9a-fA-F-]{1,36}")
+TASK_ID = re.compile(TASK_ID_PATTERN)
 
 
 @bp.get("/batch", endpoint="batch")
@@ -36,6 +37,8 @@ def batch_complete() -> tuple[str, int]:
     try:
         result = batch.complete_batch(db.session, current_app.extensions["pressflow_runtime"], current_user(), ids,
                                       request.form.get("step", ""), request.form.get("decision", ""), comment)
+    except NotFound as exc:  # the chosen tasks are gone (or never were visible): say so on the page, not a 404
+        return _page(ids, None, error=exc, comment=comment, status=404)
     except InvalidInput as exc:
         return _page(ids, None, error=exc, comment=comment, status=422)
     return render_template("tasks/batch_result.html", result=result), 200
@@ -52,7 +55,7 @@ def _task_ids(raw: list[str]) -> tuple[list[str], str | None]:
     return ids, None
 
 
-def _page(ids: list[str], problem: str | None, *, status: int, error: InvalidInput | None = None,
+def _page(ids: list[str], problem: str | None, *, status: int, error: InvalidInput | NotFound | None = None,
           comment: str = "") -> tuple[str, int]:
     user = current_user()
     plan = batch.plan_batch(db.session, user, ids) if ids else batch.BatchPlan()

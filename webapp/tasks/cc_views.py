@@ -41,7 +41,7 @@ def copies() -> tuple[str, int] | str:
                            unread=carbon_copy.unread_count(db.session, user))
 
 
-@bp.post("/<task_id>/cc", endpoint="copy")
+@bp.post("/<task:task_id>/cc", endpoint="copy")
 @login_required
 def copy(task_id: str) -> Response | tuple[str, int]:
     """抄送 from the task page: chosen people and/or role@unit, with an optional note."""

@@ -12,10 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.models import Unit
+from engine.org.units import UNIT_SPEC
 from engine.review.inbox import SORTS, InboxQuery
 from engine.workflow.deploy import latest_versions
 
+#: A BPMN id (of a step or a process).
 STEP_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,99}")
+UNIT_CODE = re.compile(UNIT_SPEC)
 SEARCH_MAX = 100
 #: Offered in the page-size menu; any size up to PER_PAGE_MAX is accepted.
 PER_PAGE_CHOICES = (10, 20, 50, 100)
@@ -27,6 +30,9 @@ PAGE_MAX = 100_000
 PAGE_PARAMS = ("page", "queue_page", "per_page")
 FILTER_PARAMS = ("process", "step", "unit", "q", "overdue", "from", "to", "sort", "order")
 API_PARAMS = (*FILTER_PARAMS, "page", "per_page", "scope")
+#: Parameters with a type, a pattern or a fixed set of values: the inbox form sends them empty when unused, an API
+#: client omits them (an empty ``q`` is an empty search, as on the page).
+TYPED_PARAMS = ("process", "step", "unit", "overdue", "from", "to", "sort", "order", "page", "per_page", "scope")
 
 
 @dataclass
@@ -61,6 +67,9 @@ def parse_inbox_args(session: Session, args: Mapping[str, str], *, api: bool = F
     if api:
         for name in sorted(set(args) - set(API_PARAMS)):
             problems.add(name[:40], name[:40], gettext("不支持的参数"))
+        for name in TYPED_PARAMS:
+            if name in args and not str(args[name]).strip():
+                problems.add(name, name, gettext("参数值不能为空；不按此项筛选时请省略该参数"))
     _check_filters(session, values, problems)
     created_from, created_to = _day(values, "from", problems), _day(values, "to", problems)
     if created_from and created_to and created_from > created_to:
@@ -76,13 +85,22 @@ def parse_inbox_args(session: Session, args: Mapping[str, str], *, api: bool = F
 
 
 def _check_filters(session: Session, values: dict[str, str], problems: _Problems) -> None:
-    if values["process"] and values["process"] not in {v.process_key for v in latest_versions(session)}:
-        problems.add("process", gettext("流程"), gettext("没有标识为 “%(v)s” 的流程", v=values["process"][:100]))
+    # A person picked the process and unit from a list, so an unknown one is a mistake worth naming; for an API
+    # client a well-formed key that matches nothing is a filter that finds nothing (an empty page, as for a step).
+    process, unit = values["process"], values["unit"]
+    if problems.api:
+        if process and not STEP_ID.fullmatch(process):
+            problems.add("process", "process", gettext("流程标识无效（应为 BPMN 流程的 id）"))
+        if unit and not UNIT_CODE.fullmatch(unit):
+            problems.add("unit", "unit", gettext("单位代码无效（字母、数字、下划线、点或连字符，不超过 40 个字符）"))
+    else:
+        if process and process not in {v.process_key for v in latest_versions(session)}:
+            problems.add("process", gettext("流程"), gettext("没有标识为 “%(v)s” 的流程", v=process[:100]))
+        if unit and session.scalar(select(Unit.id).where(Unit.code == unit[:40])) is None:
+            problems.add("unit", gettext("单位"), gettext("没有代码为 “%(v)s” 的单位", v=unit[:100]))
     if values["step"] and not STEP_ID.fullmatch(values["step"]):
         problems.add("step", gettext("环节"),
                      gettext("环节标识无效：只能包含字母、数字、下划线、点或连字符，不超过 100 个字符"))
-    if values["unit"] and session.scalar(select(Unit.id).where(Unit.code == values["unit"][:40])) is None:
-        problems.add("unit", gettext("单位"), gettext("没有代码为 “%(v)s” 的单位", v=values["unit"][:100]))
     if len(values["q"]) > SEARCH_MAX:
         problems.add("q", gettext("搜索"), gettext("搜索词不能超过 %(n)s 个字符", n=SEARCH_MAX))
 

@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from engine.errors import InvalidInput
+from engine.errors import Conflict, InvalidInput
 from engine.review import phrases, reviewing
 from webapp.extensions import db
 from webapp.tasks import bp, views
@@ -29,6 +29,8 @@ def phrase_add() -> Response | tuple[str, int]:
         phrases.save_phrase(db.session, current_user(), text)
     except InvalidInput as exc:
         return _phrase_page(exc, text[:phrases.PHRASE_MAX], 422)
+    except Conflict as exc:  # already in the list, or the list is full
+        return _phrase_page(exc, text[:phrases.PHRASE_MAX], 409)
     flash(_("常用语已保存"), "success")
     return redirect(url_for("tasks.phrases"))
 
@@ -42,13 +44,13 @@ def phrase_delete(phrase_id: int) -> Response:
     return redirect(url_for("tasks.phrases"))
 
 
-def _phrase_page(error: InvalidInput | None = None, text: str = "", status: int = 200) -> tuple[str, int]:
+def _phrase_page(error: InvalidInput | Conflict | None = None, text: str = "", status: int = 200) -> tuple[str, int]:
     listed = phrases.phrases_of(db.session, current_user())
     return render_template("tasks/phrases.html", phrases=listed, error=error, text=text,
                            limit=phrases.PHRASE_MAX), status
 
 
-@bp.post("/<task_id>/comments", endpoint="comment")
+@bp.post("/<task:task_id>/comments", endpoint="comment")
 @login_required
 def comment(task_id: str) -> Response | tuple[str, int]:
     """Post to the application's discussion from the task page."""

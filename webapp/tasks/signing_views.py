@@ -65,7 +65,7 @@ def _state(row: HumanTask | None) -> str:
     return present.decision_label("sign_opinion", row.decision) if row.decision else _("已办理")
 
 
-@bp.post("/<task_id>/add-signers", endpoint="add_signers")
+@bp.post("/<task:task_id>/add-signers", endpoint="add_signers")
 @login_required
 def add_signers(task_id: str) -> Response | tuple[str, int]:
     """加签: add approvers before, after or alongside me on this step."""
@@ -79,7 +79,7 @@ def add_signers(task_id: str) -> Response | tuple[str, int]:
     return redirect(url_for("tasks.show", task_id=task_id))
 
 
-@bp.post("/<task_id>/remove-signer", endpoint="remove_signer")
+@bp.post("/<task:task_id>/remove-signer", endpoint="remove_signer")
 @login_required
 def remove_signer(task_id: str) -> Response | tuple[str, int]:
     """减签: take back an added approver who has not acted yet."""
@@ -92,7 +92,7 @@ def remove_signer(task_id: str) -> Response | tuple[str, int]:
     return redirect(url_for("tasks.show", task_id=task_id))
 
 
-@bp.post("/<task_id>/delegate", endpoint="delegate")
+@bp.post("/<task:task_id>/delegate", endpoint="delegate")
 @login_required
 def delegate(task_id: str) -> Response | tuple[str, int]:
     """委派: let a colleague fill in this step; it then comes back to me to finish."""

@@ -59,7 +59,7 @@ def done() -> str:
     return render_template("tasks/done.html", tasks=rows, names=names, decision_label=present.decision_label)
 
 
-@bp.get("/<task_id>", endpoint="show")
+@bp.get("/<task:task_id>", endpoint="show")
 @login_required
 def show(task_id: str) -> str:
     """The task page: the application, earlier 审批意见, the form and the actions the user may take."""
@@ -68,7 +68,7 @@ def show(task_id: str) -> str:
     return _task_page(task, values)
 
 
-@bp.post("/<task_id>/complete", endpoint="complete")
+@bp.post("/<task:task_id>/complete", endpoint="complete")
 @login_required
 def complete(task_id: str) -> Response | tuple[str, int]:
     """办理: validate the form and complete the task; errors come back inline with the values kept."""
@@ -82,7 +82,7 @@ def complete(task_id: str) -> Response | tuple[str, int]:
     return redirect(url_for("tasks.inbox"))
 
 
-@bp.post("/<task_id>/claim", endpoint="claim")
+@bp.post("/<task:task_id>/claim", endpoint="claim")
 @login_required
 def claim(task_id: str) -> Response:
     """认领: take a task of my role's queue."""
@@ -91,7 +91,7 @@ def claim(task_id: str) -> Response:
     return redirect(safe_next(request.form.get("next"), url_for("tasks.show", task_id=task_id)))
 
 
-@bp.post("/<task_id>/release", endpoint="release")
+@bp.post("/<task:task_id>/release", endpoint="release")
 @login_required
 def release(task_id: str) -> Response:
     """释放: give a claimed task back to my role's queue."""
@@ -100,7 +100,7 @@ def release(task_id: str) -> Response:
     return redirect(safe_next(request.form.get("next"), url_for("tasks.inbox")))
 
 
-@bp.post("/<task_id>/return", endpoint="return_to")
+@bp.post("/<task:task_id>/return", endpoint="return_to")
 @login_required
 def return_to(task_id: str) -> Response | tuple[str, int]:
     """退回: send the application back to an earlier step (by default the applicant's) with a reason."""
@@ -114,7 +114,7 @@ def return_to(task_id: str) -> Response | tuple[str, int]:
     return redirect(url_for("tasks.inbox"))
 
 
-@bp.post("/<task_id>/transfer", endpoint="transfer")
+@bp.post("/<task:task_id>/transfer", endpoint="transfer")
 @login_required
 def transfer(task_id: str) -> Response | tuple[str, int]:
     """转办: hand the task to a colleague with the same role in the unit, with a reason."""
