@@ -30,7 +30,7 @@ class Sizes:
     web_workers: int = 2
     instances: int = 100_000
     samples: int = 30
-    growth_sizes: tuple[int, ...] = (10, 100, 480)
+    growth_sizes: tuple[int, ...] = (10, 100, 1000)
     growth_completions: int = 10
     timers: int = 10
     lifecycles: int = 10_000

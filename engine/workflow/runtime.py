@@ -19,12 +19,13 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.util.diff import WorkflowDiff, diff_workflow
+from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.task import Task as SpiffTask
-from SpiffWorkflow.util.task import TaskState
+from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 from engine.errors import ModelError
 from engine.modeling.xmlsafe import parse_model_xml
@@ -32,6 +33,25 @@ from engine.workdays.calendar import WorkCalendar
 from engine.workflow.scripting import script_functions
 
 _restoring_specs: contextvars.ContextVar[tuple[Any, dict[str, Any]]] = contextvars.ContextVar("specs")
+
+#: How deep SpiffWorkflow may walk a task tree. Its iterators stop at depth 1,000 by default, and every 退回 round
+#: that follows the model's own loop makes the tree four levels deeper: past ~250 rounds of one application the
+#: newest tasks would vanish from ``get_tasks()`` and ``is_completed()`` would say true, leaving the application
+#: "completed" with its open step gone. The tree is finite, so walking all of it is always safe.
+TASK_TREE_DEPTH = 1_000_000
+
+
+def _lift_depth_limit() -> None:
+    for iterator in (TaskIterator, BpmnTaskIterator):
+        defaults = list(iterator.__init__.__defaults__ or ())
+        # (end_at_spec, max_depth, …): the second keyword is the depth in both classes of SpiffWorkflow 3.2.
+        if len(defaults) < 2 or defaults[1] not in (1000, TASK_TREE_DEPTH):
+            raise RuntimeError(f"SpiffWorkflow's {iterator.__name__} changed its signature: check TASK_TREE_DEPTH")
+        defaults[1] = TASK_TREE_DEPTH
+        iterator.__init__.__defaults__ = tuple(defaults)
+
+
+_lift_depth_limit()
 
 
 TIMER_EVENTS = frozenset({"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"})
