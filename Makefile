@@ -1,7 +1,7 @@
 # PressFlow 新闻发布审批流程平台 — developer entry points.
 #
 #   make run     build the venv + front-end assets, migrate/deploy/seed, serve on $PORT (8000)
-#   make test    ruff + mypy (engine/) + pytest (PYTEST_ARGS="-k foo -x" to narrow)
+#   make test    ruff + mypy (engine/) + pytest on TEST_WORKERS=2 processes (PYTEST_ARGS="-k foo -x" to narrow)
 #   make lint    ruff only;  make typecheck  mypy (engine/)
 #   make assets  npm ci (only when package-lock.json changed) + scripts/build_assets.mjs
 #   make system-libs  the system libraries of PDF rendering (Pango for WeasyPrint), installed when missing
@@ -18,6 +18,8 @@ NPM ?= npm
 NODE ?= node
 PORT ?= 8000
 PYTEST_ARGS ?=
+# pytest-xdist processes for `make test` (0: one process); files stay whole on one worker.
+TEST_WORKERS ?= 2
 BENCH_ARGS ?=
 
 VENV := .venv
@@ -103,7 +105,7 @@ serve: run
 test: $(VENV_STAMP) assets translations system-libs
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff check .

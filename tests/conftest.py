@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
@@ -46,8 +46,27 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"PressFlow database backends: {', '.join(BACKENDS)}" + (f" ({PG_URL})" if PG_URL else "")
 
 
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Collect the hardening figures the tests' reports carry (tests/hardening/conftest.py attaches them)."""
+    from tests.hardening.figures import FUZZ_REQUESTS, REPORTED
+
+    for name, value in report.user_properties:
+        if name == "hardening_figure":
+            REPORTED.append(str(value))
+        elif name == "fuzz_requests":
+            FUZZ_REQUESTS["total"] += int(str(value))
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Say how many tests passed on each database, so a CI log shows that PostgreSQL really ran."""
+    """Quote the hardening figures (races held, kills survived, requests, matrix cells), then say how many tests
+    passed on each database, so a CI log shows that PostgreSQL really ran."""
+    from tests.hardening.figures import FUZZ_REQUESTS, REPORTED
+
+    lines = list(REPORTED)
+    if FUZZ_REQUESTS["total"]:
+        lines.append(f"schemathesis: {FUZZ_REQUESTS['total']} generated API requests checked, all checks on")
+    for line in lines:
+        terminalreporter.write_line(f"hardening figure — {line}")
     passed = [report.nodeid for report in terminalreporter.stats.get("passed", [])]
     counts = {backend: sum(f"[{backend}" in nodeid or f"-{backend}" in nodeid for nodeid in passed)
               for backend in BACKENDS}
@@ -57,14 +76,39 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 @pytest.fixture(scope="session")
 def pg_schema() -> Iterator[str]:
-    """Create the schema once per run on the PostgreSQL test database."""
-    engine = create_engine(PG_URL)
+    """Create the schema once per run on the PostgreSQL test database (each pytest-xdist worker: a database of its
+    own next to it, dropped at the end)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    url = _worker_database(PG_URL, worker) if worker else PG_URL
+    engine = create_engine(url)
     with engine.begin() as conn:
         Base.metadata.drop_all(conn)
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         Base.metadata.create_all(conn)
     engine.dispose()
-    yield PG_URL
+    yield url
+    if worker:
+        _drop_database(url)
+
+
+def _worker_database(url: str, worker: str) -> str:
+    own = make_url(url)
+    own = own.set(database=f"{own.database}_{worker}"[:63])
+    _drop_database(own.render_as_string(hide_password=False))
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{own.database}"'))
+    engine.dispose()
+    return own.render_as_string(hide_password=False)
+
+
+def _drop_database(url: str) -> None:
+    own = make_url(url)
+    server = own.set(database="postgres")
+    engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)'))
+    engine.dispose()
 
 
 def _empty_pg(url: str) -> None:

@@ -146,9 +146,10 @@ def test_an_attachment_is_served_as_a_download_with_its_name_quoted_and_sniffing
 
 
 def _concrete(rule: str) -> str:
-    """A URL for a route pattern: ids 1, the first choice of an ``any(…)``, "x" for other parts."""
+    """A URL for a route pattern: ids 1, task ids a UUID, the first choice of an ``any(…)``, "x" for other parts."""
     rule = re.sub(r"<any\(([^,)]+)[^>]*>", lambda m: m.group(1).strip(), rule)
     rule = re.sub(r"<int:[^>]+>", "1", rule)
+    rule = re.sub(r"<task:[^>]+>", "00000000-0000-4000-8000-000000000000", rule)
     return re.sub(r"<[^>]+>", "x", rule)
 
 
