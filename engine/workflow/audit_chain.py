@@ -59,9 +59,19 @@ class ChainBreak:
 
 
 def verify_trails(session: Session) -> Iterator[ChainBreak]:
-    """Recompute every instance's chain and yield each row that was changed, removed or added out of band."""
-    for instance_id, head in session.execute(select(Instance.id, Instance.audit_head).order_by(Instance.id)).all():
+    """Recompute every instance's chain and yield each row that was changed, removed or added out of band.
+
+    The system may keep working meanwhile: each trail is read with its instance's newest hash in one snapshot of its
+    own (REPEATABLE READ on PostgreSQL; a SQLite transaction is one already), so a row appended while the check runs
+    is never mistaken for a removed one, and no lock is taken."""
+    ids = list(session.scalars(select(Instance.id).order_by(Instance.id)))
+    session.rollback()
+    for instance_id in ids:
+        if session.get_bind().dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        head = session.scalar(select(Instance.audit_head).where(Instance.id == instance_id))
         yield from _verify_trail(session, instance_id, head)
+        session.rollback()
 
 
 def _verify_trail(session: Session, instance_id: int, head: str | None) -> Iterator[ChainBreak]:

@@ -111,3 +111,36 @@ def test_the_migration_gives_existing_rows_their_hashes_so_a_trail_from_before_v
     assert "记录内容已被改动" in verify(app).output
     with app.app_context():
         db.engine.dispose()
+
+
+def test_rows_appended_while_the_check_runs_are_never_reported_as_tampering(app, login):
+    """The check runs beside a working system: on PostgreSQL, read committed, a row committed between reading an
+    application's newest hash and reading its rows used to be reported as a removed last row."""
+    import threading
+
+    from engine.workflow.audit_chain import verify_trails
+    from engine.workflow.uow import audit, require_instance, unit_of_work
+    from webapp.extensions import db
+
+    instance_id = apply(login)
+    stop = threading.Event()
+
+    def append_rows() -> None:
+        with app.app_context():
+            while not stop.is_set():
+                with unit_of_work(db.session):
+                    audit(db.session, require_instance(db.session, instance_id), "yz_clerk", "comment", comment="补充")
+            db.session.remove()
+
+    writer = threading.Thread(target=append_rows)
+    writer.start()
+    try:
+        with app.app_context():
+            found = [b.describe() for _ in range(60) for b in verify_trails(db.session)]
+            db.session.remove()
+    finally:
+        stop.set()
+        writer.join()
+
+    assert found == []
+    assert len(trail_ids(app, instance_id)) > 10  # the writer really wrote while the check ran
