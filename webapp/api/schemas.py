@@ -33,6 +33,12 @@ RECIPIENT = _Recipient(f"^{USERNAME.pattern}$", username_problem)
 ROLE_RECIPIENT = _Recipient(f"^(?:{'|'.join(sorted(ROLES))})(?:@{UNIT_SPEC})?$", role_spec_problem)
 
 
+def said(most: int) -> list[validate.Validator]:
+    """A text the engine requires (a reason, a comment): 1 to ``most`` characters, not only white space (the pattern
+    states it in OpenAPI; ``\\s`` is Python's, the engine's ``str.strip``)."""
+    return [validate.Length(min=1, max=most), validate.Regexp(r"^\s*\S", error="不能只填空白字符")]
+
+
 class StrictSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -214,8 +220,7 @@ class ErrorOut(Schema):
 
 
 class ReturnRequest(StrictSchema):
-    comment = fields.String(required=True, validate=validate.Length(min=1, max=1000),
-                            metadata={"description": "退回理由"})
+    comment = fields.String(required=True, validate=said(1000), metadata={"description": "退回理由"})
     target = fields.String(validate=validate.Length(min=1, max=36),
                            metadata={"description": "退回到的步骤（见 return-targets；缺省为申请人）"})
 
@@ -234,7 +239,7 @@ class WithdrawRequest(StrictSchema):
 
 class TransferRequest(StrictSchema):
     to = fields.String(required=True, validate=RECIPIENT)
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    reason = fields.String(required=True, validate=said(1000))
 
 
 class UrgeRequest(StrictSchema):
@@ -279,10 +284,10 @@ class MarkReadRequest(StrictSchema):
 
 
 class DelegationRequest(StrictSchema):
-    delegate = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    delegate = fields.String(required=True, validate=RECIPIENT)
     starts_on = fields.Date(required=True, format="%Y-%m-%d")
     ends_on = fields.Date(required=True, format="%Y-%m-%d")
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = fields.String(required=True, validate=said(500))
 
 
 class DelegationOut(Schema):
@@ -377,7 +382,7 @@ class BatchOut(Schema):
 
 
 class PhraseRequest(StrictSchema):
-    text = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    text = fields.String(required=True, validate=said(200))
 
 
 class PhraseOut(Schema):

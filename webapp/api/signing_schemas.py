@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from webapp.api.schemas import RECIPIENT, StrictSchema
+from webapp.api.schemas import RECIPIENT, StrictSchema, said
 
 _USERNAME = RECIPIENT
 _COMMENT = validate.Length(max=500)
@@ -38,7 +38,7 @@ class RemoveSignerRequest(StrictSchema):
 
 class DelegateRequest(StrictSchema):
     to = fields.String(required=True, validate=_USERNAME)
-    comment = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    comment = fields.String(required=True, validate=said(500))
 
 
 class SignerOut(Schema):
