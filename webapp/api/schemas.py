@@ -33,10 +33,14 @@ RECIPIENT = _Recipient(f"^{USERNAME.pattern}$", username_problem)
 ROLE_RECIPIENT = _Recipient(f"^(?:{'|'.join(sorted(ROLES))})(?:@{UNIT_SPEC})?$", role_spec_problem)
 
 
+#: White space as the engine's ``str.strip`` sees it, spelled out: ``\\s`` means other characters in JSON Schema
+#: (ECMAScript) than in Python (U+001C–U+001F, U+0085, U+FEFF).
+_BLANK = "".join(f"\\u{code:04x}" for code in range(0x10000) if chr(code).isspace())
+
+
 def said(most: int) -> list[validate.Validator]:
-    """A text the engine requires (a reason, a comment): 1 to ``most`` characters, not only white space (the pattern
-    states it in OpenAPI; ``\\s`` is Python's, the engine's ``str.strip``)."""
-    return [validate.Length(min=1, max=most), validate.Regexp(r"^\s*\S", error="不能只填空白字符")]
+    """A text the engine requires (a reason, a comment): 1 to ``most`` characters, not only white space."""
+    return [validate.Length(min=1, max=most), validate.Regexp(f"^[{_BLANK}]*[^{_BLANK}]", error="不能只填空白字符")]
 
 
 class StrictSchema(Schema):
