@@ -66,8 +66,9 @@ def verify_trails(session: Session) -> Iterator[ChainBreak]:
     is never mistaken for a removed one, and no lock is taken."""
     ids = list(session.scalars(select(Instance.id).order_by(Instance.id)))
     session.rollback()
+    snapshot = session.get_bind().dialect.name == "postgresql"
     for instance_id in ids:
-        if session.get_bind().dialect.name == "postgresql":
+        if snapshot:
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         head = session.scalar(select(Instance.audit_head).where(Instance.id == instance_id))
         yield from _verify_trail(session, instance_id, head)

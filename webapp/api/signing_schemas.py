@@ -6,7 +6,6 @@ from marshmallow import Schema, fields, validate
 
 from webapp.api.schemas import RECIPIENT, StrictSchema, said
 
-_USERNAME = RECIPIENT
 _COMMENT = validate.Length(max=500)
 
 # path, method, summary, request schema, response schema, success status, many (as in openapi._ROUTES)
@@ -26,18 +25,18 @@ class AddSignersRequest(StrictSchema):
                          metadata={"description": "before 前加签 | after 后加签 | parallel 并加签"})
     rule = fields.String(load_default="all", validate=validate.OneOf(("all", "any")),
                          metadata={"description": "all 会签（全部同意） | any 或签（一人同意）"})
-    signers = fields.List(fields.String(validate=_USERNAME), required=True, validate=validate.Length(min=1, max=10),
+    signers = fields.List(fields.String(validate=RECIPIENT), required=True, validate=validate.Length(min=1, max=10),
                           metadata={"description": "加签人用户名"})
     comment = fields.String(load_default="", validate=_COMMENT)
 
 
 class RemoveSignerRequest(StrictSchema):
-    username = fields.String(required=True, validate=_USERNAME)
+    username = fields.String(required=True, validate=RECIPIENT)
     comment = fields.String(load_default="", validate=_COMMENT)
 
 
 class DelegateRequest(StrictSchema):
-    to = fields.String(required=True, validate=_USERNAME)
+    to = fields.String(required=True, validate=RECIPIENT)
     comment = fields.String(required=True, validate=said(500))
 
 
