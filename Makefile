@@ -65,13 +65,13 @@ endif
 PDF_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1
 
 system-libs:
-	@if $(PYTHON) -c "import ctypes.util as u, sys; sys.exit(not all(map(u.find_library, ('pango-1.0', 'pangoft2-1.0', 'harfbuzz', 'fontconfig'))))"; then \
+	@if $(PYTHON) -c "import ctypes.util as u, sys; sys.exit(not all(map(u.find_library, ('pango-1.0', 'pangoft2-1.0', 'harfbuzz', 'harfbuzz-subset', 'fontconfig'))))"; then \
 	  echo "PDF rendering: system libraries present"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  echo "PDF rendering: installing $(PDF_LIBS)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(PDF_LIBS) >/dev/null; \
 	else \
-	  echo "PDF rendering: Pango missing; as root run: apt-get install $(PDF_LIBS)"; \
+	  echo "PDF rendering: system libraries missing; as root run: apt-get install $(PDF_LIBS)"; \
 	fi
 
 # --- Translations (.po committed, .mo compiled here) --------------------------------------
