@@ -26,7 +26,7 @@ from engine.review.reviewing import return_to
 from engine.workdays.calendar import SHANGHAI, WorkCalendar
 from engine.workdays.store import load_calendar
 from engine.worker.timers import run_due_timers
-from engine.workflow.deploy import latest_version, model_of
+from engine.workflow.deploy import latest_version, load_workflow
 from engine.workflow.runtime import ProcessRuntime
 
 PROCESS = "press_conference"
@@ -188,7 +188,7 @@ class _Story:
 
     def task_data(self, task: HumanTask) -> dict[str, Any]:
         instance = task.instance
-        workflow = self.runtime.load(model_of(self.runtime, instance.version), instance.state, self.calendar)
+        workflow = load_workflow(self.runtime, instance, self.calendar)
         spiff_task = self.runtime.task(workflow, task.spiff_task_id)
         return dict(spiff_task.data) if spiff_task is not None else {}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -14,7 +14,8 @@ class FormContext:
 
     today: date
     add_workdays: Callable[[date, int], tuple[date, bool]]
-    attachment_kinds: frozenset[str] = frozenset()
+    #: The kinds of document attached so far (read only when a form's rule asks, so it may be lazy).
+    attachment_kinds: Container[str] = frozenset()
     workflow_data: Mapping[str, Any] = field(default_factory=dict)
     #: Facts from the database a form's rules need, e.g. ``spokesperson_places`` (how many more a unit may file).
     facts: Mapping[str, Any] = field(default_factory=dict)

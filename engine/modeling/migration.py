@@ -27,7 +27,7 @@ from engine.org.access import OFFICE_ROLES, may_model
 from engine.org.units import office_unit
 from engine.workdays.calendar import WorkCalendar
 from engine.workdays.store import load_calendar
-from engine.workflow.deploy import latest_version, model_of
+from engine.workflow.deploy import latest_version, load_workflow, model_of
 from engine.workflow.runtime import HumanTaskInfo, ParsedModel, ProcessRuntime
 from engine.workflow.uow import audit, require_instance, save_workflow, unit_of_work
 
@@ -118,7 +118,7 @@ def migration_candidates(
     calendar = load_calendar(session)
     found = []
     for instance in session.scalars(query):
-        steps = current_steps(runtime.load(model_of(runtime, instance.version), instance.state, calendar))
+        steps = current_steps(load_workflow(runtime, instance, calendar))
         if at_step is None or any(step.bpmn_id == at_step for step in steps):
             found.append(Candidate(instance.id, instance.title, instance.version.version, instance.status,
                                    instance.started_by, instance.unit.name, steps))
@@ -195,7 +195,7 @@ def _migrate_one(
             raise NotFound("目标版本不存在")
         calendar = load_calendar(session)
         before = {info.task_id: info for info in runtime.ready_human_tasks(
-            runtime.load(model_of(runtime, instance.version), instance.state, calendar))}
+            load_workflow(runtime, instance, calendar))}
         workflow, preview = _simulate(runtime, instance, target, model, calendar)
         if workflow is None:
             raise Conflict("；".join(preview.reasons))
@@ -218,7 +218,7 @@ def _simulate(
     reasons = _instance_reasons(instance, target)
     if reasons:
         return None, replace(refused, reasons=reasons)
-    workflow = runtime.load(model_of(runtime, instance.version), instance.state, calendar)
+    workflow = load_workflow(runtime, instance, calendar)
     before = current_steps(workflow)
     top, subprocess_diffs = runtime.diff(workflow, model)
     reasons = _diff_reasons(top, subprocess_diffs, target.version)

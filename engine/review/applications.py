@@ -6,6 +6,7 @@ runtime, writes the instance, its task rows and the audit trail, and commits onc
 
 from __future__ import annotations
 
+from collections.abc import Container
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
@@ -23,7 +24,7 @@ from engine.review.completion import finish_task
 from engine.review.completion import open_task as _open_task
 from engine.workdays.calendar import WorkCalendar
 from engine.workdays.store import load_calendar
-from engine.workflow.deploy import latest_version, model_of
+from engine.workflow.deploy import latest_version, load_workflow, model_of
 from engine.workflow.runtime import ProcessRuntime
 from engine.workflow.scripting import shanghai_today
 from engine.workflow.uow import audit, save_workflow, unit_of_work
@@ -146,7 +147,7 @@ def complete_task(
         task, instance = _open_task(session, actor, task_id)
         require_can_act(actor, task)
         calendar = load_calendar(session)
-        workflow = runtime.load(model_of(runtime, instance.version), instance.state, calendar)
+        workflow = load_workflow(runtime, instance, calendar)
         spiff_task = runtime.task(workflow, task.spiff_task_id)
         if spiff_task is None or spiff_task.state != TaskState.READY:
             raise Conflict("该任务已办理或已不在当前环节")
@@ -160,8 +161,8 @@ def complete_task(
         # 加签 / 委派: an added approver's opinion, or the holder's decision kept until the added approvers agree.
         elif signing.handled(session, runtime, actor, task, instance, workflow, calendar, values):
             return instance
-        finish_task(session, runtime, instance, workflow, calendar, task, values, actor.username,
-                    acting_for(actor, task), returned=returned)
+        finish_task(session, runtime, instance, workflow, calendar, task, values, actor, acting_for(actor, task),
+                    returned=returned)
     return instance
 
 
@@ -177,7 +178,7 @@ def prefill(session: Session, runtime: ProcessRuntime, task: HumanTask) -> dict[
     if not task.is_open or task.form_key == "sign_opinion":
         return {}  # an added approver's opinion starts blank, whatever the step's own form holds
     instance = task.instance
-    workflow = runtime.load(model_of(runtime, instance.version), instance.state, load_calendar(session))
+    workflow = load_workflow(runtime, instance, load_calendar(session))
     spiff_task = runtime.task(workflow, task.spiff_task_id)
     return form_values(task, dict(spiff_task.data)) if spiff_task is not None else {}
 
@@ -190,9 +191,9 @@ def _validated(
         result = calendar.add_workdays(start, days)
         return result.date, result.provisional
 
-    kinds = frozenset(session.scalars(select(Attachment.kind).where(Attachment.instance_id == instance.id)))
     ctx = forms.FormContext(
-        today=shanghai_today(), add_workdays=add_workdays, attachment_kinds=kinds, workflow_data=task_data,
+        today=shanghai_today(), add_workdays=add_workdays, attachment_kinds=_AttachedKinds(session, instance.id),
+        workflow_data=task_data,
         facts=spokespersons.form_facts(session, instance, task.form_key),
     )
     try:
@@ -204,3 +205,17 @@ def _validated(
     if task.form_key == spokespersons.PROPOSAL_FORM:
         spokespersons.check_username(session, values)
     return values
+
+
+class _AttachedKinds(Container[str]):
+    """The kinds of document an instance has, read on the first question (most forms never ask)."""
+
+    def __init__(self, session: Session, instance_id: int) -> None:
+        self._session, self._instance_id = session, instance_id
+        self._kinds: frozenset[str] | None = None
+
+    def __contains__(self, kind: object) -> bool:
+        if self._kinds is None:
+            self._kinds = frozenset(self._session.scalars(
+                select(Attachment.kind).where(Attachment.instance_id == self._instance_id)))
+        return kind in self._kinds

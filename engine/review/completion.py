@@ -25,7 +25,7 @@ from engine.review.delegation import load_delegations
 from engine.review.interviews import apply_unit_fields
 from engine.workdays.calendar import WorkCalendar
 from engine.workflow.runtime import ProcessRuntime
-from engine.workflow.uow import SendBack, audit, lock_instance, record_end, record_incident, save_workflow
+from engine.workflow.uow import SendBack, audit, lock_instance_of_task, record_end, record_incident, save_workflow
 
 
 def workflow_values(task: HumanTask, values: dict[str, Any]) -> dict[str, Any]:
@@ -37,15 +37,22 @@ def workflow_values(task: HumanTask, values: dict[str, Any]) -> dict[str, Any]:
 
 def finish_task(
     session: Session, runtime: ProcessRuntime, instance: Instance, workflow: Any, calendar: WorkCalendar,
-    task: HumanTask, values: dict[str, Any], actor: str, on_behalf_of: str | None, *, returned: str | None = None,
+    task: HumanTask, values: dict[str, Any], actor: str | User, on_behalf_of: str | None, *,
+    returned: str | None = None,
 ) -> None:
     """Complete the step's SpiffWorkflow task with validated values as ``actor`` and save the instance.
+
+    ``actor``: the user acting (as the request loaded them), or the username of one (a held 加签 decision).
 
     ``returned``: the step's 退回修改 decision with this reason; the steps it reopens are marked returned.
     """
     spiff_task = runtime.task(workflow, task.spiff_task_id)
     assert spiff_task is not None  # noqa: S101 - the caller checked the task is READY in this unit of work
-    sender = session.scalar(select(User).where(User.username == actor))
+    if isinstance(actor, User):
+        sender: User | None = actor
+        actor = actor.username
+    else:
+        sender = session.scalar(select(User).where(User.username == actor))
     if sender is not None:
         spokespersons.on_completion(session, instance, task, values, dict(spiff_task.data), sender)
     spiff_task.set_data(**workflow_values(task, values))
@@ -83,12 +90,12 @@ def finish_task(
 def open_task(session: Session, actor: User, task_id: str) -> tuple[HumanTask, Instance]:
     """Load an open task the actor may see, holding its instance's lock, or raise why it cannot be acted on."""
     load_delegations(session, actor)
-    task = session.get(HumanTask, task_id)
-    if task is None:
-        raise NotFound("任务不存在或无权查看")
     # Lock first: the locking query loads the instance, so seeing whether the actor may see it costs no query.
-    instance = require_visible(actor, lock_instance(session, task.instance_id))
-    session.refresh(task)
+    found = lock_instance_of_task(session, task_id)
+    if found is None:
+        raise NotFound("任务不存在或无权查看")
+    task, instance = found
+    require_visible(actor, instance)
     if task.completed_at is not None:
         raise Conflict("该任务已办理，不能重复提交")
     if instance.status in ("suspended", "terminated", "completed"):

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from engine import clock
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.models import Delegation, User
+from engine.transactions import current_transaction
 from engine.workflow.scripting import shanghai_today
 
 MAX_DAYS = 90
@@ -28,12 +29,17 @@ class DelegatedGrant:
 def load_delegations(session: Session, user: User, today: dt.date | None = None) -> User:
     """Attach to ``user`` the grants delegated to them today (``user.delegated``); return the user."""
     today = today or shanghai_today()
+    # Read once per transaction: the API's sign-in and the action it serves both ask, and the answer cannot differ.
+    transaction = current_transaction(session)
+    if transaction is not None and getattr(user, "_delegations_read", None) == (transaction, today):
+        return user
     rows = session.scalars(select(Delegation).where(
         Delegation.delegate_id == user.id, Delegation.revoked_at.is_(None),
         Delegation.starts_on <= today, Delegation.ends_on >= today,
     ))
     user.delegated = [DelegatedGrant(g.role, g.unit_id, d.principal.username)  # type: ignore[attr-defined]
                       for d in rows for g in d.principal.grants]
+    user._delegations_read = (transaction, today)  # type: ignore[attr-defined]
     return user
 
 

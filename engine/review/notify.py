@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, lazyload, selectinload
 
 from engine import clock
@@ -99,16 +99,17 @@ def text_of(row: Notification, translate: Translate | None = None) -> str:
 def task_audience(session: Session, task: HumanTask) -> list[User]:
     """Who should hear about a task: its assignee, or everyone holding a candidate role in its unit, plus delegates."""
     if task.assignee:
-        people = list(session.scalars(select(User).where(User.username == task.assignee).options(_NO_GRANTS)))
+        people = select(User.id).where(User.username == task.assignee)
     else:
-        people = list(session.scalars(select(User).join(RoleGrant).where(
+        people = select(User.id).join(RoleGrant).where(
             RoleGrant.unit_id == task.unit_id, RoleGrant.role.in_(task.candidate_roles), User.active.is_(True))
-            .options(_NO_GRANTS)))
     today = shanghai_today()
-    delegates = session.scalars(select(User).join(Delegation, Delegation.delegate_id == User.id).where(
-        Delegation.principal_id.in_([p.id for p in people] or [-1]), Delegation.revoked_at.is_(None),
-        Delegation.starts_on <= today, Delegation.ends_on >= today).options(_NO_GRANTS))
-    return people + list(delegates)
+    delegates = select(Delegation.delegate_id).where(
+        Delegation.principal_id.in_(people), Delegation.revoked_at.is_(None),
+        Delegation.starts_on <= today, Delegation.ends_on >= today)
+    # One query for both: the people themselves and whoever stands in for them today.
+    return list(session.scalars(select(User).where(or_(User.id.in_(people), User.id.in_(delegates)))
+                                .order_by(User.id).options(_NO_GRANTS)))
 
 
 def notify_new_task(session: Session, instance: Instance, task: HumanTask, actor: str | None = None) -> None:

@@ -21,7 +21,7 @@ from engine.models import HumanTask, Instance, RoleGrant, Unit, User
 from engine.org.access import require_visible
 from engine.review.applications import form_values
 from engine.workdays.store import load_calendar
-from engine.workflow.deploy import model_of
+from engine.workflow.deploy import load_workflow
 from engine.workflow.runtime import HumanTaskInfo, ProcessRuntime
 from engine.workflow.uow import task_placement
 
@@ -66,7 +66,7 @@ def preview_chain(session: Session, runtime: ProcessRuntime, viewer: User, task_
     if not task.is_open:
         return ChainPreview(stopped="closed")
     calendar = load_calendar(session)
-    workflow = runtime.load(model_of(runtime, instance.version), instance.state, calendar)
+    workflow = load_workflow(runtime, instance, calendar)
     current = runtime.task(workflow, task.spiff_task_id)
     given = form_values(task, dict(current.data)) if current is not None else {}
     given.pop("decision", None)  # an earlier decision (a return, say) must not be replayed: assume approval

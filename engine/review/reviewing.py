@@ -18,7 +18,7 @@ from engine.review.delegation import load_delegations
 from engine.review.notify import mark_task_notices_read, notify, task_audience
 from engine.review.signing import require_holder_row
 from engine.workdays.store import load_calendar
-from engine.workflow.deploy import model_of
+from engine.workflow.deploy import load_workflow
 from engine.workflow.runtime import ProcessRuntime
 from engine.workflow.uow import SendBack, audit, require_instance, save_workflow, unit_of_work
 
@@ -54,7 +54,7 @@ def returnable_steps(session: Session, runtime: ProcessRuntime, task: HumanTask)
     own step: sending a task back to itself would only reopen it.
     """
     instance = task.instance
-    workflow = runtime.load(model_of(runtime, instance.version), instance.state, load_calendar(session))
+    workflow = load_workflow(runtime, instance, load_calendar(session))
     current = runtime.task(workflow, task.spiff_task_id)
     if current is None:
         return []
@@ -234,7 +234,7 @@ def comments_of(session: Session, actor: User, instance_id: int) -> list[Comment
 def _reset(session: Session, runtime: ProcessRuntime, instance: Instance, current: HumanTask, target: HumanTask,
            actor: User, comment: str, reason: str) -> None:
     calendar = load_calendar(session)
-    workflow = runtime.load(model_of(runtime, instance.version), instance.state, calendar)
+    workflow = load_workflow(runtime, instance, calendar)
     spiff_current = runtime.task(workflow, current.spiff_task_id)
     spiff_target = runtime.task(workflow, target.spiff_task_id)
     if spiff_current is None or spiff_target is None:

@@ -34,7 +34,7 @@ from engine.review.completion import finish_task, open_task, workflow_values
 from engine.review.notify import notify
 from engine.workdays.calendar import WorkCalendar
 from engine.workdays.store import load_calendar
-from engine.workflow.deploy import model_of
+from engine.workflow.deploy import load_workflow
 from engine.workflow.runtime import ProcessRuntime
 from engine.workflow.uow import audit, save_workflow, unit_of_work
 
@@ -295,7 +295,7 @@ def _settle(session: Session, runtime: ProcessRuntime, instance: Instance, group
     if group.held_values is not None and outcome in ("agreed", "removed"):
         if workflow is None or calendar is None:
             calendar = load_calendar(session)
-            workflow = runtime.load(model_of(runtime, instance.version), instance.state, calendar)
+            workflow = load_workflow(runtime, instance, calendar)
         finish_task(session, runtime, instance, workflow, calendar, holder, group.held_values,
                     group.held_by or holder.assignee or group.added_by, group.held_for)
         return True

@@ -30,7 +30,7 @@ from engine.review.notify import notify, task_audience
 from engine.review.reviewing import Step, returnable_steps
 from engine.workdays.calendar import WorkCalendar
 from engine.workdays.store import load_calendar
-from engine.workflow.deploy import model_of
+from engine.workflow.deploy import load_workflow
 from engine.workflow.runtime import ProcessRuntime
 from engine.workflow.scripting import script_functions
 from engine.workflow.uow import audit, record_end, record_incident, require_instance, save_workflow, unit_of_work
@@ -76,7 +76,7 @@ def resume(session: Session, runtime: ProcessRuntime, actor: User, instance_id: 
     with unit_of_work(session):
         instance = _locked(session, instance_id, ("suspended",), "只有已挂起的申请可以恢复")
         calendar = load_calendar(session)
-        workflow = runtime.load(model_of(runtime, instance.version), instance.state, calendar)
+        workflow = load_workflow(runtime, instance, calendar)
         instance.next_timer_at = runtime.next_timer_at(workflow)
         suspension = _last_suspension(session, instance)
         instance.status = _previous_status(suspension) or (
@@ -182,7 +182,7 @@ def retry_names(session: Session, runtime: ProcessRuntime, instance: Instance) -
     """The data a retry may set: the failing expression's names with their values now, and the other names."""
     if instance.status != "error" or not instance.state:
         return {}, []
-    workflow = runtime.load(model_of(runtime, instance.version), instance.state, load_calendar(session))
+    workflow = load_workflow(runtime, instance, load_calendar(session))
     failed = _failed_task(runtime, workflow, instance)
     if failed is None:
         return {}, []
@@ -199,7 +199,7 @@ def retry(session: Session, runtime: ProcessRuntime, actor: User, instance_id: i
     with unit_of_work(session):
         instance = _locked(session, instance_id, ("error",), "只有异常状态的申请可以修复重试")
         calendar = load_calendar(session)
-        workflow = runtime.load(model_of(runtime, instance.version), instance.state, calendar)
+        workflow = load_workflow(runtime, instance, calendar)
         failed = _failed_task(runtime, workflow, instance)
         if failed is None:
             raise Conflict("没有找到出错的环节，无法重试")
@@ -328,7 +328,7 @@ def _cursors(session: Session, runtime: ProcessRuntime, instance: Instance) -> l
     rows = _open_rows(session, instance)
     if rows:
         return rows
-    workflow = runtime.load(model_of(runtime, instance.version), instance.state, load_calendar(session))
+    workflow = load_workflow(runtime, instance, load_calendar(session))
     stuck = workflow.get_tasks(state=TaskState.ERROR) or workflow.get_tasks(state=TaskState.WAITING)
     # Never added to the session: a stand-in so returnable_steps and the reset can start from an engine step.
     return [HumanTask(spiff_task_id=str(t.id), instance_id=instance.id, instance=instance, name="", bpmn_id="",

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from engine import clock
 from engine.models import Instance
 from engine.workdays.store import load_calendar
-from engine.workflow.deploy import model_of
+from engine.workflow.deploy import load_workflow
 from engine.workflow.runtime import ProcessRuntime
 from engine.workflow.uow import audit, lock_instance, record_end, record_incident, save_workflow, unit_of_work
 
@@ -43,7 +43,7 @@ def _advance_one(session: Session, runtime: ProcessRuntime, instance_id: int, no
         if instance.status not in ADVANCEABLE:
             return False
         calendar = load_calendar(session)
-        workflow = runtime.load(model_of(runtime, instance.version), instance.state, calendar)
+        workflow = load_workflow(runtime, instance, calendar)
         # The trail reads in cause order: the timer first, then whatever incident it led to.
         audit(session, instance, "system", "timer", data_changed={"due_at": instance.next_timer_at.isoformat()})
         try:

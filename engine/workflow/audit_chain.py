@@ -13,14 +13,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.models import AuditEntry, Instance
+from engine.transactions import current_transaction
 
 #: The row's columns the hash covers, in this order (the id is left out: a chain is ordered by id instead).
 HASHED_COLUMNS = ("instance_id", "at", "actor", "action", "task_id", "task_name", "bpmn_id", "comment",
                   "data_changed", "on_behalf_of")
+#: ``session.info`` key: (the transaction, ids of the instances it holds locked and has read).
+_LOCKED = "pressflow_locked_instances"
 
 
 def entry_hash(values: dict[str, Any], prev_hash: str | None) -> str:
@@ -30,18 +34,41 @@ def entry_hash(values: dict[str, Any], prev_hash: str | None) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def chain_entry(session: Session, entry: AuditEntry) -> None:
-    """Link a new audit row to the end of its instance's trail (the caller holds the instance lock)."""
-    query = select(Instance.audit_head).where(Instance.id == entry.instance_id)
-    if session.get_bind().dialect.name == "postgresql":
-        # Already held by the unit of work in every path; taking it here keeps a stray writer from forking the chain.
-        query = query.with_for_update(of=Instance)
-    prev = session.execute(query).scalar_one_or_none()
+def mark_locked(session: Session, instance: Instance) -> None:
+    """Note that this transaction holds the instance's lock and has just read it, ``audit_head`` included."""
+    transaction = current_transaction(session)
+    held = session.info.get(_LOCKED)
+    if held is None or held[0] is not transaction:
+        held = session.info[_LOCKED] = (transaction, set[int]())
+    held[1].add(instance.id)
+
+
+def chain_entry(session: Session, entry: AuditEntry, instance: Instance | None = None) -> None:
+    """Link a new audit row to the end of its instance's trail (the caller holds the instance lock).
+
+    When ``instance`` was read by this transaction's locking query, its ``audit_head`` is the trail's end as it
+    stands (nobody else can append meanwhile, and this function keeps it current), so it is not read again."""
+    if instance is not None and _locked_here(session, instance):
+        prev = instance.audit_head
+    else:
+        query = select(Instance.audit_head).where(Instance.id == entry.instance_id)
+        if session.get_bind().dialect.name == "postgresql":
+            # Held by the unit of work in every path; taking it here keeps a stray writer from forking the chain.
+            query = query.with_for_update(of=Instance)
+        prev = session.execute(query).scalar_one_or_none()
     entry.prev_hash = prev
     entry.row_hash = entry_hash({name: getattr(entry, name) for name in HASHED_COLUMNS}, prev)
     # A core UPDATE: the instance's lock_version stays, so linking a row never makes a concurrent reader stale.
     session.execute(update(Instance).where(Instance.id == entry.instance_id).values(audit_head=entry.row_hash)
                     .execution_options(synchronize_session=False))
+    if instance is not None and instance.id == entry.instance_id:
+        set_committed_value(instance, "audit_head", entry.row_hash)
+
+
+def _locked_here(session: Session, instance: Instance) -> bool:
+    held = session.info.get(_LOCKED)
+    return (held is not None and held[0] is current_transaction(session) and instance.id in held[1]
+            and "audit_head" not in inspect(instance).unloaded)
 
 
 @dataclass(frozen=True)

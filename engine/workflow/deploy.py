@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -14,7 +15,8 @@ from sqlalchemy.orm import Session
 from engine.errors import ModelError
 from engine.modeling.validation import check_model
 from engine.modeling.xmlsafe import MAX_MODEL_BYTES
-from engine.models import ProcessVersion
+from engine.models import Instance, ProcessVersion
+from engine.workdays.calendar import WorkCalendar
 from engine.workflow.runtime import ParsedModel, ProcessRuntime
 
 
@@ -48,6 +50,12 @@ def latest_versions(session: Session) -> list[ProcessVersion]:
 def model_of(runtime: ProcessRuntime, version: ProcessVersion) -> ParsedModel:
     """Return the parsed (cached) model of a version."""
     return runtime.cached_model(version.id) or runtime.model_for(version.id, version.bpmn_xml, version.dmn_xml)
+
+
+def load_workflow(runtime: ProcessRuntime, instance: Instance, calendar: WorkCalendar) -> BpmnWorkflow:
+    """Restore an instance's workflow; its version's row is read only when the model is not cached yet."""
+    model = runtime.cached_model(instance.version_id) or model_of(runtime, instance.version)
+    return runtime.load(model, instance.state, calendar)
 
 
 def deploy(

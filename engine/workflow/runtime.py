@@ -30,6 +30,7 @@ from SpiffWorkflow.util.task import TaskIterator, TaskState
 from engine.errors import ModelError
 from engine.modeling.xmlsafe import parse_model_xml
 from engine.workdays.calendar import WorkCalendar
+from engine.workflow.live import LiveWorkflows
 from engine.workflow.scripting import script_functions
 
 _restoring_specs: contextvars.ContextVar[tuple[Any, dict[str, Any]]] = contextvars.ContextVar("specs")
@@ -132,6 +133,8 @@ class ProcessRuntime:
         self._specs: dict[int, ParsedModel] = {}
         self._lock = threading.Lock()
         self._serializer = _build_serializer()
+        #: Workflows saved by this process, continued without being restored (see engine.workflow.live).
+        self.live = LiveWorkflows()
 
     # --- specs ---------------------------------------------------------------------------------
 
@@ -188,7 +191,11 @@ class ProcessRuntime:
         return workflow
 
     def load(self, model: ParsedModel, state: str, calendar: WorkCalendar) -> BpmnWorkflow:
-        """Restore a workflow saved by :meth:`dump`."""
+        """Restore a workflow saved by :meth:`dump`: the one this process kept for that very state, if any."""
+        kept = self.live.take(state, model.spec)
+        if kept is not None:
+            kept.script_engine = self.script_engine(calendar)
+            return kept
         token = _restoring_specs.set((model.spec, model.subprocess_specs))
         try:
             dct = orjson.loads(state)
@@ -242,6 +249,20 @@ class ProcessRuntime:
         return [_describe(t) for t in workflow.get_tasks(state=TaskState.READY, manual=True)]
 
     @staticmethod
+    def open_tasks(workflow: BpmnWorkflow) -> OpenTasks:
+        """The READY user tasks (in tree order) and the failed tasks, found in one walk of the task tree.
+
+        The tree holds every task the instance ever ran, so each walk costs as much as its history is long."""
+        found = workflow.get_tasks(state=TaskState.READY | TaskState.ERROR)
+        return OpenTasks(ready=[t for t in found if t.state == TaskState.READY and t.task_spec.manual],
+                         failed=[t for t in found if t.state == TaskState.ERROR])
+
+    @staticmethod
+    def describe(tasks: Iterable[SpiffTask]) -> list[HumanTaskInfo]:
+        """Describe READY user tasks with the PressFlow properties from the diagram."""
+        return [_describe(t) for t in tasks]
+
+    @staticmethod
     def task(workflow: BpmnWorkflow, task_id: str) -> SpiffTask | None:
         """Find a task by its id."""
         from uuid import UUID
@@ -276,6 +297,14 @@ class ProcessRuntime:
         bpmn_id = ended[-1].task_spec.bpmn_id or ""
         outcome = bpmn_id.removeprefix("end_").split("_")[0]
         return outcome or "completed"
+
+
+@dataclass(frozen=True)
+class OpenTasks:
+    """What a workflow waits on: its READY user tasks and its failed (ERROR) tasks."""
+
+    ready: list[SpiffTask]
+    failed: list[SpiffTask]
 
 
 def _describe(task: SpiffTask) -> HumanTaskInfo:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from engine.models import HumanTask, Instance
 from engine.workdays.calendar import SHANGHAI, WorkCalendar
 from engine.workdays.store import load_calendar
-from engine.workflow.deploy import model_of
+from engine.workflow.deploy import load_workflow
 from engine.workflow.runtime import ProcessRuntime
 
 ENDED = ("completed", "terminated")
@@ -43,7 +43,7 @@ class StepStates:
 def step_states(session: Session, runtime: ProcessRuntime, instance: Instance, now: dt.datetime) -> StepStates:
     """Read the instance's workflow and open task rows and say which step is in which state."""
     calendar = load_calendar(session)
-    workflow = runtime.load(model_of(runtime, instance.version), instance.state, calendar)
+    workflow = load_workflow(runtime, instance, calendar)
     rows = session.scalars(select(HumanTask).where(
         HumanTask.instance_id == instance.id, HumanTask.completed_at.is_(None))
         .order_by(HumanTask.created_at, HumanTask.bpmn_id)).all()

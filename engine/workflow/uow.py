@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy.orm import Session, SessionTransaction, lazyload, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import clock
@@ -23,8 +22,8 @@ from engine.org.access import HQ_ROLES, OFFICE_ROLES, may_hold
 from engine.org.units import office_unit
 from engine.review.notify import notify_ended, notify_new_task
 from engine.workdays.calendar import WorkCalendar
-from engine.workflow.audit_chain import chain_entry
-from engine.workflow.runtime import HumanTaskInfo, ProcessRuntime
+from engine.workflow.audit_chain import chain_entry, mark_locked
+from engine.workflow.runtime import HumanTaskInfo, OpenTasks, ProcessRuntime
 
 
 @contextmanager
@@ -46,13 +45,48 @@ def unit_of_work(session: Session) -> Iterator[None]:
         raise
 
 
+#: ``session.info`` key: the workflows saved in the open transaction, {id: (runtime, workflow, state)}.
+_SAVED = "pressflow_saved_workflows"
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_saved(session: Session) -> None:
+    # Committed: this process may continue these workflows without restoring them (engine.workflow.live).
+    for runtime, workflow, state in session.info.pop(_SAVED, {}).values():
+        runtime.live.keep(state, workflow)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_saved(session: Session, previous_transaction: SessionTransaction) -> None:
+    # Rolled back (a savepoint too): the workflow may hold what the database never got.
+    session.info.pop(_SAVED, None)
+
+
 def lock_instance(session: Session, instance_id: int, *, skip_locked: bool = False) -> Instance | None:
     """Load an instance holding its row lock (PostgreSQL) or the database write lock (SQLite)."""
     query = (select(Instance).where(Instance.id == instance_id).options(undefer(Instance.state))
              .execution_options(populate_existing=True))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=Instance, skip_locked=skip_locked)
-    return session.scalar(query)
+    instance = session.scalar(query)
+    if instance is not None:
+        mark_locked(session, instance)
+    return instance
+
+
+def lock_instance_of_task(session: Session, task_id: str) -> tuple[HumanTask, Instance] | None:
+    """Lock the instance a task row belongs to (one query), then read the row as it stands under that lock."""
+    query = (select(Instance).join(HumanTask, HumanTask.instance_id == Instance.id).where(HumanTask.id == task_id)
+             .options(undefer(Instance.state)).execution_options(populate_existing=True))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=Instance)
+    instance = session.scalar(query)
+    if instance is None:
+        return None
+    mark_locked(session, instance)
+    # Not the row's joined instance: that would load it again and drop the state the lock has just read.
+    task = session.get(HumanTask, task_id, populate_existing=True, options=[lazyload(HumanTask.instance)])
+    return (task, instance) if task is not None else None
 
 
 def require_instance(session: Session, instance_id: int) -> Instance:
@@ -66,7 +100,7 @@ def require_instance(session: Session, instance_id: int) -> Instance:
 def audit(session: Session, instance: Instance, actor: str, action: str, **fields: Any) -> AuditEntry:
     """Append one row to the instance's trail."""
     entry = AuditEntry(instance_id=instance.id, at=clock.now(), actor=actor, action=action, **fields)
-    chain_entry(session, entry)
+    chain_entry(session, entry, instance)
     session.add(entry)
     return entry
 
@@ -94,13 +128,16 @@ def save_workflow(
     """
     now = clock.now()
     instance.state = runtime.dump(workflow)
-    instance.data = _snapshot(workflow)
+    # Kept for this process once the unit of work commits; saving it is the last thing done to it.
+    session.info.setdefault(_SAVED, {})[id(workflow)] = (runtime, workflow, instance.state)
+    open_tasks = runtime.open_tasks(workflow)  # one walk of the tree for what follows, not one per question
+    instance.data = _snapshot(workflow, open_tasks)
     instance.title = str(instance.data.get("title") or instance.title or "")[:200]
     instance.next_timer_at = runtime.next_timer_at(workflow)
     instance.updated_at = now
-    ready = runtime.ready_human_tasks(workflow)
+    ready = runtime.describe(open_tasks.ready)
     _sync_tasks(session, instance, ready, calendar, now, send_back, actor)
-    _set_status(instance, workflow, runtime, ready, now)
+    _set_status(instance, workflow, runtime, ready, open_tasks, now)
 
 
 def record_end(session: Session, instance: Instance, actor: str) -> None:
@@ -128,15 +165,15 @@ def record_incident(session: Session, instance: Instance, exc: Exception, actor:
 
 def _set_status(
     instance: Instance, workflow: BpmnWorkflow, runtime: ProcessRuntime, ready: list[HumanTaskInfo],
-    now: dt.datetime,
+    open_tasks: OpenTasks, now: dt.datetime,
 ) -> None:
     if instance.status in ("suspended", "terminated"):
         return
-    if workflow.is_completed():
+    if not ready and workflow.is_completed():  # a READY user task is unfinished: no walk needed to know
         instance.status, instance.ended_at = "completed", now
         instance.outcome = runtime.outcome(workflow)
         instance.next_timer_at = None
-    elif instance.incident is not None or workflow.get_tasks(state=TaskState.ERROR):
+    elif instance.incident is not None or open_tasks.failed:
         # A timer whose expression fails stays FUTURE, not ERROR: the incident alone says the instance is stuck.
         instance.status = "error"
     elif ready:
@@ -221,14 +258,14 @@ def task_placement(session: Session, instance: Instance, info: HumanTaskInfo) ->
     return unit_id, assignee
 
 
-def _snapshot(workflow: BpmnWorkflow) -> dict[str, Any]:
+def _snapshot(workflow: BpmnWorkflow, open_tasks: OpenTasks) -> dict[str, Any]:
     data: dict[str, Any] = {}
     if workflow.last_task is not None:
         data.update(workflow.last_task.data)
-    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+    for task in open_tasks.ready:
         data.update(task.data)
     # A failed step holds the data it failed on, including what a supervisor corrected before retrying it.
-    for task in workflow.get_tasks(state=TaskState.ERROR):
+    for task in open_tasks.failed:
         data.update(task.data)
     data.update(workflow.data)
     return {k: v for k, v in data.items() if _jsonable(v)}

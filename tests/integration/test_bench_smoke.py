@@ -28,7 +28,7 @@ def test_the_bench_smoke_run_prints_the_table_and_writes_every_section_and_targe
     assert figures["memory"]["advanced"] == figures["memory"]["lifecycles"] == 20
     assert figures["memory"]["rss_end_mib"] > 0
     names = [t["name"] for t in figures["targets"]]
-    assert len(names) == 10 and all(isinstance(t["holds"], bool) for t in figures["targets"])
+    assert len(names) == 11 and all(isinstance(t["holds"], bool) for t in figures["targets"])
     for name in names:
         assert name in done.stdout
     assert "1 floor: raw SpiffWorkflow in memory" in done.stdout

@@ -40,6 +40,7 @@ def _return_many_times(app: Any, instance_id: int) -> int:
                 _run(workflow, "topic_application", {})
             save_workflow(db.session, runtime, instance, workflow, calendar)
         db.session.remove()
+    runtime.live.clear()  # the next action restores the long tree from its state, as another process would
     return max(task.depth for task in workflow.tasks.values())
 
 
