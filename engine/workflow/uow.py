@@ -28,9 +28,22 @@ from engine.workflow.runtime import HumanTaskInfo, OpenTasks, ProcessRuntime
 
 @contextmanager
 def unit_of_work(session: Session) -> Iterator[None]:
-    """Commit once if the block succeeds; roll everything back otherwise. A lost race is a Conflict."""
+    """Commit once if the block succeeds; roll everything back otherwise. A lost race is a Conflict.
+
+    Nested in another unit of work on the same session it is part of that one, which commits: so a caller can
+    read its answer (the instance as the action left it) in the same transaction as the action."""
+    depth = session.info.get(_DEPTH, 0)
+    if depth:
+        session.info[_DEPTH] = depth + 1
+        try:
+            yield
+        finally:
+            session.info[_DEPTH] = depth
+        return
+    session.info[_DEPTH] = 1
     try:
         yield
+        session.info[_DEPTH] = 0
         session.commit()
     except StaleDataError as exc:
         session.rollback()
@@ -43,6 +56,12 @@ def unit_of_work(session: Session) -> Iterator[None]:
     except BaseException:
         session.rollback()
         raise
+    finally:
+        session.info[_DEPTH] = 0
+
+
+#: ``session.info`` key: how deep in units of work the session is.
+_DEPTH = "pressflow_unit_of_work_depth"
 
 
 #: ``session.info`` key: the workflows saved in the open transaction, {id: (runtime, workflow, state)}.

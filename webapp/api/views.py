@@ -17,6 +17,7 @@ from engine.review import applications, attachments, reviewing
 from engine.review.inbox import inbox_page
 from engine.workdays.store import load_calendar
 from engine.workflow.deploy import latest_versions
+from engine.workflow.uow import unit_of_work
 from webapp.api import bp, schemas
 from webapp.api.openapi import build_spec
 from webapp.api.present import attachment_dict, dump, history_dict, instance_dict, task_dict
@@ -84,8 +85,10 @@ def processes() -> Response:
 @bp.post("/instances")
 def start_instance() -> tuple[Response, int]:
     body = _body(schemas.StartRequest)
-    instance = applications.start_application(db.session, _runtime(), g.user, body["process"], body.get("unit"))
-    return jsonify(dump(schemas.InstanceOut, instance_dict(db.session, instance))), 201
+    with unit_of_work(db.session):
+        instance = applications.start_application(db.session, _runtime(), g.user, body["process"], body.get("unit"))
+        answer = instance_dict(db.session, instance)
+    return jsonify(dump(schemas.InstanceOut, answer)), 201
 
 
 @bp.get("/instances")
@@ -188,8 +191,11 @@ def release_task(task_id: str) -> Response:
 @bp.post("/tasks/<task:task_id>/complete")
 def complete_task(task_id: str) -> Response:
     body = _body(schemas.CompleteRequest)
-    instance = applications.complete_task(db.session, _runtime(), g.user, task_id, body["data"])
-    return jsonify(dump(schemas.InstanceOut, instance_dict(db.session, instance)))
+    # The answer is read in the action's transaction: the instance as it left it, with no second one to begin.
+    with unit_of_work(db.session):
+        instance = applications.complete_task(db.session, _runtime(), g.user, task_id, body["data"])
+        answer = instance_dict(db.session, instance)
+    return jsonify(dump(schemas.InstanceOut, answer))
 
 
 @bp.get("/calendar/add-workdays")
