@@ -32,3 +32,16 @@ def test_the_bench_smoke_run_prints_the_table_and_writes_every_section_and_targe
     for name in names:
         assert name in done.stdout
     assert "1 floor: raw SpiffWorkflow in memory" in done.stdout
+
+
+def test_the_in_process_profile_counts_the_sql_of_every_request_of_a_lifecycle(tmp_path):
+    profile = tmp_path / "profile.txt"
+    done = subprocess.run([sys.executable, "-m", "bench.profile", "--lifecycles", "1", "--pyinstrument",
+                           str(profile)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    counts = {line.rsplit(maxsplit=1)[0].strip(): float(line.rsplit(maxsplit=1)[1])
+              for line in done.stdout.splitlines() if line.startswith("  ")}
+    assert counts["complete leader_review"] > 0 and counts["timer pass (worker)"] > 0
+    assert counts["total"] == sum(v for k, v in counts.items() if k != "total")
+    assert "complete_task" in profile.read_text(encoding="utf-8")
