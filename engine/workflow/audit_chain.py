@@ -47,15 +47,19 @@ def chain_entry(session: Session, entry: AuditEntry, instance: Instance | None =
     """Link a new audit row to the end of its instance's trail (the caller holds the instance lock).
 
     When ``instance`` was read by this transaction's locking query, its ``audit_head`` is the trail's end as it
-    stands (nobody else can append meanwhile, and this function keeps it current), so it is not read again."""
+    stands (nobody else can append meanwhile, and this function keeps it current): it is neither read again nor
+    written by a statement of its own."""
     if instance is not None and _locked_here(session, instance):
-        prev = instance.audit_head
-    else:
-        query = select(Instance.audit_head).where(Instance.id == entry.instance_id)
-        if session.get_bind().dialect.name == "postgresql":
-            # Held by the unit of work in every path; taking it here keeps a stray writer from forking the chain.
-            query = query.with_for_update(of=Instance)
-        prev = session.execute(query).scalar_one_or_none()
+        entry.prev_hash = instance.audit_head
+        entry.row_hash = entry_hash({name: getattr(entry, name) for name in HASHED_COLUMNS}, entry.prev_hash)
+        # Written with the instance's own UPDATE at the flush (the unit of work writes the instance anyway).
+        instance.audit_head = entry.row_hash
+        return
+    query = select(Instance.audit_head).where(Instance.id == entry.instance_id)
+    if session.get_bind().dialect.name == "postgresql":
+        # Held by the unit of work in every path; taking it here keeps a stray writer from forking the chain.
+        query = query.with_for_update(of=Instance)
+    prev = session.execute(query).scalar_one_or_none()
     entry.prev_hash = prev
     entry.row_hash = entry_hash({name: getattr(entry, name) for name in HASHED_COLUMNS}, prev)
     # A core UPDATE: the instance's lock_version stays, so linking a row never makes a concurrent reader stale.
