@@ -141,8 +141,9 @@ class ProcessDraft(Base):
 
 class Instance(Base):
     __tablename__ = "instances"
-    #: The dashboard reads the open applications oldest first.
-    __table_args__ = (Index("ix_instances_status_started", "status", "started_at"),)
+    #: The dashboard reads the open applications oldest first; the supervisors' list shows every one, newest first.
+    __table_args__ = (Index("ix_instances_status_started", "status", "started_at"),
+                      Index("ix_instances_started", "started_at", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     process_key: Mapped[str] = mapped_column(String(100), index=True)
@@ -189,6 +190,8 @@ class HumanTask(Base):
               postgresql_where=text("completed_at IS NULL"), sqlite_where=text("completed_at IS NULL")),
         Index("ix_human_tasks_open_assignee", "assignee",
               postgresql_where=text("completed_at IS NULL"), sqlite_where=text("completed_at IS NULL")),
+        # The list's step filter offers every step ever open: read one step after the other, not every row.
+        Index("ix_human_tasks_step_name", "bpmn_id", "name"),
     )
 
     #: Our id for this occurrence of the task. A send-back (退回) reopens the same SpiffWorkflow task, so one

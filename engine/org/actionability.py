@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, lazyload
 
 from engine.models import Delegation, HumanTask, Instance, RoleGrant, User
 from engine.workflow.scripting import shanghai_today
@@ -69,15 +70,26 @@ class _Staff:
         return held_by_assignee and bool(self.delegates_of.get(assignee))
 
 
-def stranded_tasks(session: Session, today: dt.date | None = None) -> list[StrandedTask]:
-    """Find the open tasks of live applications that no active user can act on (today, Beijing date)."""
+def stranded_tasks(session: Session, today: dt.date | None = None,
+                   open_tasks: Iterable[tuple[HumanTask, str]] | None = None) -> list[StrandedTask]:
+    """Find the open tasks of live applications that no active user can act on (today, Beijing date).
+
+    ``open_tasks``: those tasks with their application's title, when the caller holds them already (the dashboard).
+    """
     staff = _load_staff(session, today or shanghai_today())
-    rows = session.execute(
-        select(HumanTask, Instance.title).join(Instance, HumanTask.instance_id == Instance.id)
-        .where(HumanTask.completed_at.is_(None), Instance.status.in_(LIVE_STATUSES))
-        .order_by(HumanTask.instance_id, HumanTask.created_at)).tuples()
+    rows = _live_open_tasks(session) if open_tasks is None else sorted(
+        open_tasks, key=lambda pair: (pair[0].instance_id, pair[0].created_at))
     return [StrandedTask(task.id, task.instance_id, title or "", task.name, task.unit_id, task.assignee,
                          _reason(staff, task)) for task, title in rows if not staff.can_act(task)]
+
+
+def _live_open_tasks(session: Session) -> Iterable[tuple[HumanTask, str]]:
+    return session.execute(
+        select(HumanTask, Instance.title).join(Instance, HumanTask.instance_id == Instance.id)
+        .where(HumanTask.completed_at.is_(None), Instance.status.in_(LIVE_STATUSES))
+        .order_by(HumanTask.instance_id, HumanTask.created_at)
+        # Only the title is shown: the instance and the unit would be joined and decoded for nothing.
+        .options(lazyload(HumanTask.instance), lazyload(HumanTask.unit))).tuples()
 
 
 def _reason(staff: _Staff, task: HumanTask) -> str:

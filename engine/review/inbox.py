@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session, contains_eager, defer, selectinload
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from engine import clock
 from engine.models import HumanTask, Instance, Unit, User
@@ -58,9 +58,10 @@ def inbox_page(session: Session, user: User, query: InboxQuery, *, claimed: bool
     count = select(func.count(HumanTask.id))
     total = session.scalar((count.join(HumanTask.instance) if joined else count).where(*conditions)) or 0
     stmt = select(HumanTask).where(*conditions).order_by(*_order(query)).offset((page - 1) * per_page).limit(per_page)
-    instance = (contains_eager(HumanTask.instance) if joined else selectinload(HumanTask.instance))
+    # A row shows its application's title and unit: the application's data, state and version stay in the database.
+    instance = (contains_eager(HumanTask.instance) if joined else joinedload(HumanTask.instance))
     stmt = (stmt.join(HumanTask.instance) if joined else stmt).options(
-        instance.options(defer(Instance.state), selectinload(Instance.version)))
+        instance.load_only(Instance.title, Instance.unit_id))
     rows = [t for t in session.scalars(stmt) if can_act(user, t)]
     return TaskPage(rows, total, page, per_page)
 

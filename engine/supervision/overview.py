@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, func, not_, select
-from sqlalchemy.orm import Session, contains_eager, defer
+from sqlalchemy.orm import Session, contains_eager, defer, lazyload, selectinload
 
 from engine import clock
 from engine.config import Settings
 from engine.models import AuditEntry, HumanTask, Instance, RoleGrant, Unit, User
 from engine.org.access import ROLE_LABELS
-from engine.org.actionability import StrandedTask, stranded_tasks
+from engine.org.actionability import LIVE_STATUSES, StrandedTask, stranded_tasks
 from engine.workdays.calendar import SHANGHAI, WorkCalendar
 from engine.workdays.store import load_calendar
 
@@ -186,6 +186,8 @@ class Supervision:
     def __init__(self, session: Session, calendar: WorkCalendar, now: dt.datetime, policy: Policy) -> None:
         self.session, self.calendar, self.now, self.policy = session, calendar, now, policy
         self._staff = _Staff.load(session)
+        # Hundreds of open applications share a few dozen days: count each span of days once per judgement.
+        self._spans: dict[tuple[dt.date, dt.date], int] = {}
 
     @classmethod
     def load(cls, session: Session, policy: Policy) -> Supervision:
@@ -203,13 +205,20 @@ class Supervision:
     def idle_workdays(self, since: dt.datetime) -> int:
         """Whole working days that have passed since ``since`` (today, still under way, is not counted)."""
         yesterday = _local_day(self.now) - dt.timedelta(days=1)
-        return self.calendar.workdays_between(_local_day(since), yesterday).days
+        return self._workdays(_local_day(since), yesterday)
+
+    def _workdays(self, start: dt.date, end: dt.date) -> int:
+        if (start, end) not in self._spans:
+            self._spans[(start, end)] = self.calendar.workdays_between(start, end).days
+        return self._spans[(start, end)]
 
     def _row(self, instance: Instance, tasks: list[HumanTask], last_progress: dt.datetime) -> InstanceRow:
         steps, vacancies = [], []
         for task in tasks:
             holders, vacancy = self._staff.holders(task)
-            steps.append(OpenStep(task, holders, overdue_workdays(task.due_at, self.calendar, self.now)))
+            late = None if task.due_at is None or self.now <= task.due_at else self._workdays(
+                _local_day(task.due_at), _local_day(self.now))
+            steps.append(OpenStep(task, holders, late))
             vacancies += [vacancy] if vacancy else []
         reasons = [*self._state_reasons(instance, last_progress), *vacancies]
         if instance.status not in STUCK_CANDIDATES:
@@ -236,9 +245,10 @@ class Supervision:
     def _open_tasks(self, ids: list[int]) -> dict[int, list[HumanTask]]:
         found: dict[int, list[HumanTask]] = defaultdict(list)
         for chunk in _chunks(ids):
+            # The instances are the caller's, already in the session: joining them again would decode their data anew.
             for task in self.session.scalars(select(HumanTask).where(
                     HumanTask.instance_id.in_(chunk), HumanTask.completed_at.is_(None))
-                    .order_by(HumanTask.created_at, HumanTask.bpmn_id)):
+                    .order_by(HumanTask.created_at, HumanTask.bpmn_id).options(lazyload(HumanTask.instance))):
                 found[task.instance_id].append(task)
         return found
 
@@ -257,6 +267,7 @@ class Supervision:
     def dashboard(self, stuck_limit: int = 20) -> Dashboard:
         """Count open applications by state, by stage, by unit and by process; list the stuck ones."""
         rows = self.rows(list(self.session.scalars(_base_query().where(Instance.status.in_(OPEN_STATUSES))
+                                                    .options(selectinload(Instance.version))
                                                     .order_by(Instance.started_at, Instance.id))))
         totals = Tally()
         stages: dict[str, Breakdown] = {}
@@ -279,7 +290,9 @@ class Supervision:
         return Dashboard(
             totals, sorted(stages.values(), key=_busiest), sorted(units.values(), key=lambda b: b.label),
             sorted(processes.values(), key=lambda b: b.key), [r for r in rows if r.stuck][:stuck_limit],
-            stranded_tasks(self.session, _local_day(self.now)),
+            stranded_tasks(self.session, _local_day(self.now), [
+                (step.task, row.instance.title) for row in rows if row.instance.status in LIVE_STATUSES
+                for step in row.steps]),
         )
 
     # --- the instance list ---------------------------------------------------------------------

@@ -141,3 +141,11 @@ def _naive(moment: dt.datetime | None) -> dt.datetime | None:
 
 def _local(moment: dt.datetime) -> str:
     return moment.astimezone(SHANGHAI).strftime(TIME_FORMAT)
+
+
+def page_numbers(page: int, pages: int) -> list[int]:
+    """The pages the pager shows something for: a link, the current page or the gap after 3 and before pages - 2.
+
+    A handful, so a list of 100,000 applications does not loop over its 5,000 pages in the template.
+    """
+    return sorted(n for n in {1, 2, 3, pages - 2, pages - 1, pages, *range(page - 2, page + 3)} if 1 <= n <= pages)

@@ -117,7 +117,8 @@ def _helpers() -> dict[str, Any]:
     return {"instance_url": _instance_url, "list_url": _list_url, "status_label": tables.status_label,
             "reason_text": tables.reason_text, "reason_labels": tables.REASON_LABELS,
             "idle_stage_labels": tables.IDLE_STAGE_LABELS, "process_names": _process_names(),
-            "field_label": queries.field_label, "status_labels": tables.STATUS_LABELS}
+            "field_label": queries.field_label, "status_labels": tables.STATUS_LABELS,
+            "page_numbers": tables.page_numbers}
 
 
 def _instance_url(instance_id: int) -> str:
