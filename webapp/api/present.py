@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from marshmallow import fields
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -64,5 +67,60 @@ def attachment_dict(attachment: Attachment) -> dict[str, Any]:
 
 
 def dump(schema: type[schemas.Schema], value: Any, many: bool = False) -> Any:
-    """Serialize through the contract schema so the API never drifts from its OpenAPI description."""
+    """Serialize through the contract schema so the API never drifts from its OpenAPI description.
+
+    A list of a flat schema's records (strings, numbers, booleans, ISO datetimes, lists of strings: an inbox page of
+    100 tasks) is written by converters read off the same schema's fields, as marshmallow would write them but
+    without its per-value machinery (a fifth of an inbox request); anything else goes through marshmallow."""
+    flat = _flat_dumper(schema) if many else None
+    if flat is not None:
+        return [flat(item) for item in value]
     return schema(many=many).dump(value)
+
+
+_Converter = Callable[[Any], Any]
+
+
+def _as_it_is(value: Any) -> Any:
+    return value
+
+
+def _text_list(value: Any) -> list[str]:
+    return [str(item) for item in value]
+
+
+@functools.cache
+def _flat_dumper(schema: type[schemas.Schema]) -> Callable[[Mapping[str, Any]], dict[str, Any]] | None:
+    instance = schema()
+    if instance.Meta is not schemas.Schema.Meta or instance._hooks:  # noqa: SLF001 - marshmallow keeps hooks there
+        return None
+    plan: list[tuple[str, str, _Converter]] = []
+    for name, field in instance.dump_fields.items():
+        converter = _flat_converter(field)
+        if converter is None:
+            return None
+        plan.append((field.data_key or name, field.attribute or name, converter))
+
+    def write(item: Mapping[str, Any]) -> dict[str, Any]:
+        out = {}
+        for key, attribute, converter in plan:
+            if attribute in item:  # marshmallow leaves out what the record does not have
+                value = item[attribute]
+                out[key] = None if value is None else converter(value)
+        return out
+
+    return write
+
+
+def _flat_converter(field: fields.Field) -> _Converter | None:
+    if type(field) is fields.DateTime and field.format in (None, "iso", "iso8601"):
+        return dt.datetime.isoformat
+    if type(field) is fields.String:
+        return str
+    if type(field) is fields.Integer and not field.as_string and not field.strict:
+        return int
+    if type(field) is fields.Boolean:
+        return _as_it_is  # marshmallow 4 writes a Boolean field's value unchanged
+    if type(field) is fields.List and type(field.inner) is fields.String:
+        return _text_list
+    return None
