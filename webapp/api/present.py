@@ -79,6 +79,7 @@ def dump(schema: type[schemas.Schema], value: Any, many: bool = False) -> Any:
 
 
 _Converter = Callable[[Any], Any]
+_ABSENT = object()
 
 
 def _as_it_is(value: Any) -> Any:
@@ -90,7 +91,7 @@ def _text_list(value: Any) -> list[str]:
 
 
 @functools.cache
-def _flat_dumper(schema: type[schemas.Schema]) -> Callable[[Mapping[str, Any]], dict[str, Any]] | None:
+def _flat_dumper(schema: type[schemas.Schema]) -> Callable[[Any], dict[str, Any]] | None:
     instance = schema()
     if instance.Meta is not schemas.Schema.Meta or instance._hooks:  # noqa: SLF001 - marshmallow keeps hooks there
         return None
@@ -101,11 +102,14 @@ def _flat_dumper(schema: type[schemas.Schema]) -> Callable[[Mapping[str, Any]], 
             return None
         plan.append((field.data_key or name, field.attribute or name, converter))
 
-    def write(item: Mapping[str, Any]) -> dict[str, Any]:
+    def write(item: Any) -> dict[str, Any]:
+        # A record is a mapping or an object with attributes (an ORM row), as marshmallow's get_value reads them;
+        # what the record does not have is left out, as marshmallow leaves it out.
+        read = item.get if isinstance(item, Mapping) else functools.partial(getattr, item)
         out = {}
         for key, attribute, converter in plan:
-            if attribute in item:  # marshmallow leaves out what the record does not have
-                value = item[attribute]
+            value = read(attribute, _ABSENT)
+            if value is not _ABSENT:
                 out[key] = None if value is None else converter(value)
         return out
 
