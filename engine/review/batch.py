@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -46,8 +47,11 @@ class BatchResult:
     refused: list[BatchItem] = field(default_factory=list)
 
 
+@functools.lru_cache(maxsize=256)
 def batchable(form_key: str) -> bool:
-    """Tell whether tasks with this form can be approved in a batch (review forms of decision + comment only)."""
+    """Tell whether tasks with this form can be approved in a batch (review forms of decision + comment only).
+
+    The forms are code, fixed for the process's life: the answer is kept (the inbox asks it for every row)."""
     try:
         names = {f["name"] for f in forms.describe_form(form_key)}
     except KeyError:
