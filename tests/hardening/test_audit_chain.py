@@ -3,6 +3,7 @@ which row of which application was changed or removed."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from click.testing import CliRunner
@@ -124,19 +125,26 @@ def test_rows_appended_while_the_check_runs_are_never_reported_as_tampering(app,
 
     instance_id = apply(login)
     stop = threading.Event()
+    written = [0]
 
     def append_rows() -> None:
         with app.app_context():
             while not stop.is_set():
                 with unit_of_work(db.session):
                     audit(db.session, require_instance(db.session, instance_id), "yz_clerk", "comment", comment="补充")
+                written[0] += 1
             db.session.remove()
 
     writer = threading.Thread(target=append_rows)
     writer.start()
     try:
         with app.app_context():
-            found = [b.describe() for _ in range(60) for b in verify_trails(db.session)]
+            # At least 60 checks, and on until the writer has really written beside them (a busy machine can run
+            # 60 checks of one short trail before SQLite's one writer gets its turn).
+            found, checks, deadline = [], 0, time.monotonic() + 60
+            while (checks < 60 or written[0] <= 10) and time.monotonic() < deadline:
+                found += [b.describe() for b in verify_trails(db.session)]
+                checks += 1
             db.session.remove()
     finally:
         stop.set()
